@@ -1,0 +1,47 @@
+/**
+ * The Library app: the website, the Books API, its OpenAPI document and the probes,
+ * put together on a database the caller opened.
+ */
+import type { MikroORM } from '@mikro-orm/core';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Health, Ready } from '../../schemas/health.ts';
+import { addSharedSchema, databaseAnswers, databasePlugin, DefaultRouter, fastrest, serverOptions, type RestSettings } from '../rest/index.ts';
+import { BookViewSet } from './views.ts';
+import { website } from './website.ts';
+
+/** Settings of the Library's API. */
+export const librarySettings: Partial<RestSettings> = {
+  title: 'The Library',
+  version: '1.0.0',
+  description: 'The Books API of the Library, built with fastrest.',
+};
+
+/** The API's routes, as data. */
+export function libraryRouter(): DefaultRouter {
+  return new DefaultRouter().register('books', new BookViewSet(), { basename: 'book' });
+}
+
+/** Builds the Library on an open database; the app closes the database when it closes. */
+export async function buildApp(orm: MikroORM, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ ...serverOptions(librarySettings), ...fastifyOptions }).withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(databasePlugin, { orm });
+  await app.register(fastrest, { settings: librarySettings });
+  addSharedSchema(app, Health);
+  addSharedSchema(app, Ready);
+  await app.register(libraryRouter().plugin('/api'));
+
+  app.get('/health', { schema: { operationId: 'health', tags: ['probes'], summary: 'Liveness probe', response: { 200: Health } } }, async () => ({
+    status: 'ok' as const,
+  }));
+  app.get(
+    '/ready',
+    { schema: { operationId: 'ready', tags: ['probes'], summary: 'Readiness probe: the database answers', response: { 200: Ready, 503: Ready } } },
+    async (_request, reply) => {
+      const ok = await databaseAnswers(orm);
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'ok' : 'unavailable' });
+    },
+  );
+  await app.register(website);
+  return app;
+}

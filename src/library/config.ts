@@ -1,0 +1,43 @@
+/**
+ * The Library's configuration, read from the environment when the app starts.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** Everything the Library reads from its environment. */
+export interface LibraryConfig {
+  /** `postgres://...`; absent means the embedded PGlite database. */
+  databaseUrl?: string;
+  /** PGlite's data folder (default `.data/pglite`), or `memory://`. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Apply pending migrations on start (default true). */
+  migrateOnStart: boolean;
+  /** Give an empty database the sample books (default true). */
+  seed: boolean;
+  logLevel: string;
+  /** Honour X-Forwarded-* from a proxy in front of the app. */
+  trustProxy: boolean;
+}
+
+/** Absolute path of the committed migrations. */
+export const migrationsPath = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+const truthy = (value: string | undefined, fallback: boolean) =>
+  value === undefined || value === '' ? fallback : !/^(0|false|no|off)$/i.test(value);
+
+/** Reads the configuration from `env` (defaults to `process.env`). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LibraryConfig {
+  const port = Number(env['PORT'] ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env['PORT']}"`);
+  return {
+    databaseUrl: env['DATABASE_URL'] || undefined,
+    dataDir: env['DATA_DIR'] || fileURLToPath(new URL('../../.data/pglite', import.meta.url)),
+    host: env['HOST'] || '127.0.0.1',
+    port,
+    migrateOnStart: truthy(env['MIGRATE_ON_START'], true),
+    seed: truthy(env['SEED'], true),
+    logLevel: env['LOG_LEVEL'] || 'info',
+    trustProxy: truthy(env['TRUST_PROXY'], false),
+  };
+}

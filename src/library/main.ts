@@ -1,0 +1,46 @@
+/**
+ * `npm start`: opens the database (embedded PGlite unless DATABASE_URL is set), applies the
+ * migrations, seeds an empty database, serves the Library and closes gracefully on SIGTERM/SIGINT.
+ */
+import { migrate, openDatabase } from '../rest/index.ts';
+import { buildApp } from './app.ts';
+import { loadConfig, migrationsPath } from './config.ts';
+import { entities } from './entities.ts';
+import { seedIfEmpty } from './seed.ts';
+
+const config = loadConfig();
+const orm = await openDatabase({
+  url: config.databaseUrl,
+  dataDir: config.dataDir,
+  entities,
+  migrationsPath,
+  connectAttempts: config.databaseUrl ? 30 : 1,
+});
+if (config.migrateOnStart) await migrate(orm);
+if (config.seed) await seedIfEmpty(orm.em.fork());
+
+const app = await buildApp(orm, {
+  logger: { level: config.logLevel },
+  trustProxy: config.trustProxy,
+  forceCloseConnections: 'idle',
+  return503OnClosing: true,
+});
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, 'closing: finishing in-flight requests');
+  const timer = setTimeout(() => {
+    app.log.error('graceful close took longer than 10 s, exiting');
+    process.exit(1);
+  }, 10_000);
+  timer.unref();
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await app.listen({ host: config.host, port: config.port });
+app.log.info(`The Library is served on http://${config.host}:${config.port}/ (${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'})`);

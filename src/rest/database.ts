@@ -1,0 +1,112 @@
+/**
+ * The database seam: one MikroORM instance per app, on PostgreSQL when a URL is given and on
+ * embedded PGlite (the same SQL dialect) otherwise. A plugin gives each request its own
+ * EntityManager fork and answers the readiness probe.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EntityManager, EntitySchema, MikroORM } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { SetupError } from './exceptions.ts';
+
+/** Where the data lives and which entities and migrations it holds. */
+export interface DatabaseOptions {
+  /** A `postgres://` URL; when absent, the embedded PGlite database is used. */
+  url?: string;
+  /** PGlite's data folder, or `memory://` for a throw-away database. */
+  dataDir?: string;
+  entities: EntitySchema<any, any>[];
+  /** Folder holding the TypeScript migrations. */
+  migrationsPath: string;
+  /** How many times to try connecting to PostgreSQL before giving up (the database may still be starting). */
+  connectAttempts?: number;
+  debug?: boolean;
+}
+
+/** Which driver a set of options selects. */
+export function driverOf(options: Pick<DatabaseOptions, 'url'>): 'postgresql' | 'pglite' {
+  if (!options.url) return 'pglite';
+  if (!/^postgres(ql)?:\/\//.test(options.url)) {
+    throw new SetupError('FASTREST_ERR_DATABASE_URL', `expected a postgres:// URL, got "${options.url.replace(/\/\/[^@]*@/, '//***@')}"`);
+  }
+  return 'postgresql';
+}
+
+/** Opens the database (retrying PostgreSQL while it starts) and returns the MikroORM instance. */
+export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  const common = {
+    entities: options.entities,
+    extensions: [Migrator],
+    migrations: { path: options.migrationsPath, pathTs: options.migrationsPath, emit: 'ts' as const, silent: true },
+    debug: options.debug ?? false,
+    allowGlobalContext: false,
+  };
+  if (driverOf(options) === 'pglite') {
+    const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
+    const dataDir = options.dataDir ?? 'memory://';
+    if (!dataDir.startsWith('memory:')) await mkdir(dirname(dataDir), { recursive: true });
+    return PgliteORM.init({ ...common, dbName: dataDir });
+  }
+  const { MikroORM: PostgresORM } = await import('@mikro-orm/postgresql');
+  const attempts = options.connectAttempts ?? 1;
+  for (let attempt = 1; ; attempt++) {
+    const orm = await PostgresORM.init({ ...common, clientUrl: options.url, pool: { min: 0, max: 10 } });
+    if (await orm.isConnected()) return orm;
+    const reason = (await orm.checkConnection()) as { reason?: string };
+    await orm.close(true);
+    if (attempt >= attempts) throw new Error(`could not connect to PostgreSQL: ${reason.reason ?? 'unknown reason'}`);
+    await sleep(Math.min(250 * 2 ** attempt, 5000));
+  }
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((m) => m.name);
+}
+
+/** Whether the entities describe a schema that the migrations do not create. */
+export async function schemaDrifted(orm: MikroORM): Promise<boolean> {
+  return (orm.migrator as Migrator).checkSchema();
+}
+
+/** Whether the database answers a trivial query. */
+export async function databaseAnswers(orm: MikroORM): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('select 1', [], 'get');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's MikroORM instance. */
+    orm: MikroORM;
+  }
+  interface FastifyRequest {
+    /** An EntityManager forked for this request only. */
+    em: EntityManager;
+  }
+}
+
+const EM = Symbol('fastrest.em');
+
+/** Decorates the app with `orm` and each request with a lazily forked `em`; closes the ORM on close. */
+export const databasePlugin = fp(
+  async function database(app: FastifyInstance, opts: { orm: MikroORM; closeOnExit?: boolean }) {
+    app.decorate('orm', opts.orm);
+    app.decorateRequest('em', {
+      getter() {
+        const request = this as unknown as { [EM]?: EntityManager };
+        return (request[EM] ??= opts.orm.em.fork());
+      },
+    });
+    if (opts.closeOnExit !== false) app.addHook('onClose', async () => opts.orm.close());
+  },
+  { name: 'fastrest-database', fastify: '5.x' },
+);

@@ -1,0 +1,186 @@
+/**
+ * Generic views: `GenericAPIView` holds what every model endpoint needs (serializer, queryset,
+ * lookup, object retrieval) and the standard actions (list, create, retrieve, update,
+ * partial update, destroy) are small functions over it, composed by the viewsets.
+ */
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { QueryBuilder } from '@mikro-orm/sql';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NotFound, SetupError, ValidationError } from './exceptions.ts';
+import type { ModelSerializer } from './serializers.ts';
+
+/** HTTP methods a router maps to actions. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** How an action appears on the wire: which body it takes and what it answers. */
+export interface ActionSpec {
+  method: HttpMethod;
+  /** Item route (`/books/{id}/`) or collection route (`/books/`). */
+  detail: boolean;
+  status: number;
+  /** Which of the serializer's schemas validates the body. */
+  body?: 'request' | 'patch';
+  /** The response: one object, a list of objects, or nothing. */
+  response: 'object' | 'list' | 'empty';
+  /** OpenAPI summary; `{name}`/`{plural}` are filled in. */
+  summary: string;
+  /** DRF-style operationId prefix: `list` + `Books`. */
+  operationPrefix: string;
+}
+
+/** The six standard actions of a model viewset. */
+export const standardActions = {
+  list: { method: 'GET', detail: false, status: 200, response: 'list', summary: 'List {plural}', operationPrefix: 'list' },
+  create: { method: 'POST', detail: false, status: 201, body: 'request', response: 'object', summary: 'Create a {name}', operationPrefix: 'create' },
+  retrieve: { method: 'GET', detail: true, status: 200, response: 'object', summary: 'Retrieve a {name}', operationPrefix: 'retrieve' },
+  update: { method: 'PUT', detail: true, status: 200, body: 'request', response: 'object', summary: 'Update a {name}', operationPrefix: 'update' },
+  partialUpdate: { method: 'PATCH', detail: true, status: 200, body: 'patch', response: 'object', summary: 'Partially update a {name}', operationPrefix: 'partialUpdate' },
+  destroy: { method: 'DELETE', detail: true, status: 204, response: 'empty', summary: 'Delete a {name}', operationPrefix: 'destroy' },
+} as const satisfies Record<string, ActionSpec>;
+
+export type StandardAction = keyof typeof standardActions;
+
+/** Base of every model-backed view: options as properties, per-request `get*()` hooks. */
+export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer> {
+  /** The serializer that shapes input and output. */
+  abstract readonly serializer: S;
+  /** The entity property used to look objects up on item routes. */
+  lookupField = 'id';
+  /** The route parameter carrying the lookup value. */
+  lookupUrlKwarg = 'id';
+  /** Default ordering of lists (a stable order keeps pages stable). */
+  ordering: Record<string, 'asc' | 'desc'> | undefined = undefined;
+  /** Heading of the view, e.g. "Book"; defaults to the serializer's name. */
+  viewName: string | undefined = undefined;
+  /** Description shown in OpenAPI and the browsable API (Markdown). */
+  description = '';
+
+  /** The name of the objects this view serves. */
+  get name(): string {
+    return this.viewName ?? this.serializer.name;
+  }
+
+  /** The serializer for this request (DRF's `get_serializer`). */
+  getSerializer(_request: FastifyRequest): S {
+    if (!this.serializer) throw new SetupError('FASTREST_ERR_VIEW_CONFIG', `${this.constructor.name} has no serializer`);
+    return this.serializer;
+  }
+
+  /** The base query of this request, before filtering and pagination (DRF's `get_queryset`). */
+  getQueryset(request: FastifyRequest): QueryBuilder<any, any, any, any> {
+    const serializer = this.getSerializer(request);
+    const qb = (request.em as EntityManager & { createQueryBuilder: Function }).createQueryBuilder(serializer.entity) as QueryBuilder<any, any, any, any>;
+    return qb.orderBy(this.ordering ?? { [serializer.primaryKey]: 'asc' });
+  }
+
+  /** Narrows the queryset for this request; filter backends hook in here. */
+  filterQueryset(_request: FastifyRequest, qb: QueryBuilder<any, any, any, any>): QueryBuilder<any, any, any, any> {
+    return qb;
+  }
+
+  /** The lookup condition of an item route; a value of the wrong type is a 404, as in DRF. */
+  protected lookupFilter(request: FastifyRequest): Record<string, unknown> {
+    const value = (request.params as Record<string, unknown>)[this.lookupUrlKwarg];
+    if (value === undefined || value === null || value === '') throw new NotFound();
+    return { [this.lookupField]: value };
+  }
+
+  /** One row for reading, without building an entity (fast path of retrieve). */
+  async getRow(request: FastifyRequest): Promise<Record<string, unknown>> {
+    const serializer = this.getSerializer(request);
+    const qb = this.filterQueryset(request, this.getQueryset(request));
+    const row = await qb.select(serializer.readableFieldNames).where(this.lookupFilter(request)).limit(1).execute('get');
+    if (!row) throw new NotFound();
+    return row as Record<string, unknown>;
+  }
+
+  /** The entity to change on update and destroy (DRF's `get_object`); 404 when it is filtered out. */
+  async getObject(request: FastifyRequest): Promise<object> {
+    const qb = this.filterQueryset(request, this.getQueryset(request));
+    const entity = await qb.where(this.lookupFilter(request)).limit(1).getSingleResult();
+    if (!entity) throw new NotFound();
+    this.checkObjectPermissions(request, entity);
+    return entity;
+  }
+
+  /** Object-level permission hook, called by `getObject`; permissions plug in here. */
+  checkObjectPermissions(_request: FastifyRequest, _object: object): void {}
+
+  /** Saves a new object (DRF's `perform_create`). */
+  async performCreate(request: FastifyRequest, data: Record<string, unknown>): Promise<object> {
+    return this.getSerializer(request).create(request.em, data);
+  }
+
+  /** Saves changes to an object (DRF's `perform_update`). */
+  async performUpdate(request: FastifyRequest, instance: object, data: Record<string, unknown>): Promise<object> {
+    return this.getSerializer(request).update(request.em, instance, data);
+  }
+
+  /** Deletes an object (DRF's `perform_destroy`). */
+  async performDestroy(request: FastifyRequest, instance: object): Promise<void> {
+    await request.em.remove(instance).flush();
+  }
+}
+
+/** Answers a unique violation that slipped past validation (a concurrent write) with a 400. */
+async function withIntegrity<T>(view: GenericAPIView, request: FastifyRequest, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    const serializer = view.getSerializer(request);
+    const constraint = String((error as { constraint?: string }).constraint ?? '');
+    const field = serializer.fields.find((f) => f.unique && constraint.includes(snake(f.name)));
+    throw new ValidationError(field ? { [field.name]: [serializer.uniqueMessage(field.name)] } : { non_field_errors: ['The fields must make a unique set.'] });
+  }
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/** GET collection: every row of the filtered queryset, without entity hydration. */
+export async function listAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
+  const serializer = view.getSerializer(request);
+  const qb = view.filterQueryset(request, view.getQueryset(request));
+  return qb.select(serializer.readableFieldNames).execute('all');
+}
+
+/** POST collection: validate, save, answer 201 with `Location`. */
+export async function createAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const serializer = view.getSerializer(request);
+  const data = await serializer.runValidation(request.body as Record<string, unknown>, { em: request.em, partial: false });
+  const instance = await withIntegrity(view, request, () => view.performCreate(request, data));
+  const location = reply.request.routeOptions.config.detailUrl?.(request, instance);
+  if (location) reply.header('location', location);
+  reply.code(201);
+  return serializer.toRepresentation(instance);
+}
+
+/** GET item. */
+export async function retrieveAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
+  return view.getRow(request);
+}
+
+/** PUT item (every required field) or, with `partial`, PATCH item (only the fields sent). */
+export async function updateAction(view: GenericAPIView, request: FastifyRequest, partial: boolean): Promise<unknown> {
+  const serializer = view.getSerializer(request);
+  const instance = await view.getObject(request);
+  const data = await serializer.runValidation(request.body as Record<string, unknown>, { em: request.em, instance, partial });
+  const saved = await withIntegrity(view, request, () => view.performUpdate(request, instance, data));
+  return serializer.toRepresentation(saved);
+}
+
+/** DELETE item: 204 with no body. */
+export async function destroyAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const instance = await view.getObject(request);
+  await view.performDestroy(request, instance);
+  reply.code(204);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Builds the absolute URL of a created object; set by routers for `Location`. */
+    detailUrl?: (request: FastifyRequest, instance: object) => string | undefined;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * fastrest's public entry: every concept the apps use, and every option type they need.
+ * Apps import from here only; modules not listed are internals.
+ */
+export * from './exceptions.ts';
+export { fastrest, serverOptions, type FastrestOptions } from './plugin.ts';
+export { defaultSettings, resolveSettings, type RestSettings } from './settings.ts';
+export {
+  ModelSerializer,
+  type InputOf,
+  type ModelSerializerOptions,
+  type OutputOf,
+  type SerializerInput,
+  type SerializerOutput,
+  type SerializerSchemas,
+  type ValidationContext,
+  type Wire,
+} from './serializers.ts';
+export { labelOf, type FieldInfo, type FieldOptions } from './fields.ts';
+export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
+export { GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, type ActionHandler } from './viewsets.ts';
+export { DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';
+export { SimpleMetadata, describeField, type FieldMetadata } from './metadata.ts';
+export { addSharedSchema, ErrorDetailSchema, ValidationErrorSchema, BadRequestSchema } from './openapi.ts';
+export { absoluteUrl, origin, UrlRegistry } from './urls.ts';
+export { NON_FIELD_ERRORS, errorDetailsFromAjv, messageFor, type FieldErrors } from './validation.ts';
+export {
+  databaseAnswers,
+  databasePlugin,
+  driverOf,
+  migrate,
+  openDatabase,
+  schemaDrifted,
+  type DatabaseOptions,
+} from './database.ts';
+export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase } from './testing.ts';

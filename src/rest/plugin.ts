@@ -1,0 +1,75 @@
+/**
+ * The fastrest plugin: installs settings, named URLs, the JSON parser, DRF-shaped errors, the
+ * `Allow` header and the OpenAPI document on a Fastify app. `serverOptions()` gives the Fastify
+ * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit).
+ */
+import type { FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { buildValidator } from './ajv.ts';
+import { exceptionHandler, NotFound, ParseError } from './exceptions.ts';
+import { registerOpenApi } from './openapi.ts';
+import { resolveSettings, type RestSettings } from './settings.ts';
+import { UrlRegistry } from './urls.ts';
+import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
+
+/** Fastify constructor options fastrest expects; spread your own over them. */
+export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServerOptions {
+  const resolved = resolveSettings(settings);
+  return {
+    bodyLimit: resolved.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    ajv: {
+      customOptions: {
+        allErrors: true,
+        verbose: true,
+        coerceTypes: 'array',
+        useDefaults: false,
+        removeAdditional: true,
+        keywords: [ERROR_MESSAGES_KEYWORD],
+      },
+    },
+  };
+}
+
+/** Options of the fastrest plugin. */
+export interface FastrestOptions {
+  settings?: Partial<RestSettings>;
+  /** Serve /openapi.json and Swagger UI (default true). */
+  openapi?: boolean;
+}
+
+async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
+  const settings = resolveSettings(options.settings);
+  app.decorate('restSettings', settings);
+  app.decorate('urls', new UrlRegistry());
+
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: settings.bodyLimit }, (request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    defaultJson(request, text, (error: Error | null, value?: unknown) => {
+      if (error) return done(new ParseError(`JSON parse error - ${error.message}`) as unknown as FastifyError, undefined);
+      done(null, value);
+    });
+  });
+
+  app.setErrorHandler(exceptionHandler);
+  app.setNotFoundHandler(async (_request, reply) => {
+    const exc = new NotFound();
+    return reply.code(exc.status).send(exc.toBody());
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const allow = request.routeOptions.config?.allow;
+    if (allow) reply.header('allow', allow.join(', '));
+    if (reply.statusCode === 204) reply.removeHeader('content-type');
+    return payload;
+  });
+
+  if (options.openapi !== false) await registerOpenApi(app, settings);
+}
+
+/** Install once per app, before routers. */
+export const fastrest = fp(fastrestPlugin, { name: 'fastrest', fastify: '5.x' });

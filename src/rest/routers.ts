@@ -1,0 +1,208 @@
+/**
+ * Routers: routes as data (`Route`), turned into Fastify routes with their schemas, names,
+ * `Allow` headers, OPTIONS answers and 405s. `DefaultRouter` adds the API root.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { MethodNotAllowed, SetupError } from './exceptions.ts';
+import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
+import { SimpleMetadata } from './metadata.ts';
+import { errorResponses, registerSchemas } from './openapi.ts';
+import type { GenericViewSet } from './viewsets.ts';
+
+/** One URL pattern of a viewset: which method runs which action. */
+export interface Route {
+  /** `{prefix}` and `{lookup}` are filled in at registration. */
+  url: string;
+  mapping: Partial<Record<HttpMethod, StandardAction>>;
+  /** `{basename}` is filled in, e.g. `book-list`. */
+  name: string;
+  detail: boolean;
+}
+
+/** One `register()` call. */
+export interface Registration {
+  prefix: string;
+  viewset: GenericViewSet;
+  basename: string;
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The methods a route's URL accepts, sent as `Allow` on every response. */
+    allow?: string[];
+    /** The route's name, e.g. `book-detail`. */
+    routeName?: string;
+  }
+}
+
+/** DRF's SimpleRouter: a collection route and an item route per registered viewset. */
+export class SimpleRouter {
+  /** The URL patterns every viewset gets. */
+  routes: Route[] = [
+    { url: '/{prefix}/', mapping: { GET: 'list', POST: 'create' }, name: '{basename}-list', detail: false },
+    {
+      url: '/{prefix}/:{lookup}/',
+      mapping: { GET: 'retrieve', PUT: 'update', PATCH: 'partialUpdate', DELETE: 'destroy' },
+      name: '{basename}-detail',
+      detail: true,
+    },
+  ];
+  /** Answers OPTIONS on every route. */
+  metadata = new SimpleMetadata();
+  readonly registry: Registration[] = [];
+
+  /** Adds a viewset under a URL prefix; `basename` names its routes (defaults to the prefix). */
+  register(prefix: string, viewset: GenericViewSet, options: { basename?: string } = {}): this {
+    const basename = options.basename ?? prefix.replace(/s$/, '');
+    if (this.registry.some((r) => r.basename === basename)) {
+      throw new SetupError('FASTREST_ERR_ROUTER_BASENAME', `basename "${basename}" is registered twice`);
+    }
+    this.registry.push({ prefix, viewset, basename });
+    return this;
+  }
+
+  /** A Fastify plugin adding every route under `prefix` (e.g. `/api`). */
+  plugin(prefix = '') {
+    return fp(async (app: FastifyInstance) => this.install(app, prefix), { name: `fastrest-router${prefix}`, dependencies: ['fastrest'] });
+  }
+
+  /** Registers the routes of every viewset on `app`. */
+  protected install(app: FastifyInstance, prefix: string): void {
+    for (const registration of this.registry) {
+      registerSchemas(app, registration.viewset.serializer);
+      for (const route of this.routes) this.installRoute(app, prefix, registration, route);
+    }
+  }
+
+  protected installRoute(app: FastifyInstance, prefix: string, { prefix: urlPrefix, viewset, basename }: Registration, route: Route): void {
+    const url = prefix + route.url.replace('{prefix}', urlPrefix).replace('{lookup}', viewset.lookupUrlKwarg);
+    const name = route.name.replace('{basename}', basename);
+    const mapped = (Object.entries(route.mapping) as [HttpMethod, StandardAction][]).filter(([, action]) => viewset.actions.includes(action));
+    if (!mapped.length) return;
+    app.urls.add(name, url);
+    const methods = mapped.map(([method]) => method as string);
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
+    const params = route.detail ? this.paramsSchema(viewset) : undefined;
+    const detailName = this.routes.find((r) => r.detail)?.name.replace('{basename}', basename);
+    for (const [method, action] of mapped) {
+      const spec: ActionSpec = standardActions[action];
+      const handler = viewset.handlerFor(action);
+      app.route({
+        method,
+        url,
+        schema: this.operationSchema(viewset, spec, urlPrefix, params),
+        config: {
+          allow,
+          routeName: name,
+          detailUrl: detailName
+            ? (request: FastifyRequest, instance: object) =>
+                app.urls.reverse(request, detailName, { [viewset.lookupUrlKwarg]: (instance as Record<string, string>)[viewset.lookupField]! })
+            : undefined,
+        },
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const body = await handler(request, reply);
+          return spec.response === 'empty' ? reply.send() : body;
+        },
+      } as RouteOptions);
+    }
+    const writeMethods = methods.filter((m) => m === 'POST' || m === 'PUT');
+    app.route({
+      method: 'OPTIONS',
+      url,
+      schema: { hide: true, ...(params ? { params } : {}) },
+      config: { allow, routeName: name },
+      handler: async (request) => this.metadata.determineMetadata(request, viewset, route.detail, writeMethods),
+    });
+    const refused = ALL_METHODS.filter((m) => !allow.includes(m));
+    if (refused.length) {
+      app.route({
+        method: refused,
+        url,
+        schema: { hide: true },
+        config: { allow, routeName: name },
+        handler: async (request) => {
+          throw new MethodNotAllowed(request.method, allow);
+        },
+      });
+    }
+  }
+
+  /** Path parameter schema of an item route, typed like the lookup field (a wrong type is a 404). */
+  protected paramsSchema(viewset: GenericViewSet) {
+    const field = viewset.serializer.fields.find((f) => f.name === viewset.lookupField);
+    const type = field ? (Array.isArray(field.schema['type']) ? field.schema['type'][0] : field.schema['type']) : 'string';
+    return {
+      type: 'object',
+      properties: { [viewset.lookupUrlKwarg]: { type: type ?? 'string', description: `The ${viewset.lookupField} of the ${viewset.name.toLowerCase()}.` } },
+      required: [viewset.lookupUrlKwarg],
+    };
+  }
+
+  /** The Fastify/OpenAPI schema of one action: operationId, tags, body, responses. */
+  protected operationSchema(viewset: GenericViewSet, spec: ActionSpec, tag: string, params: unknown) {
+    const schemas = viewset.serializer.schemas;
+    const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
+    const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
+    const success =
+      spec.response === 'empty'
+        ? { type: 'null', description: 'No content' }
+        : spec.response === 'list'
+          ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
+          : { $ref: `${schemas.response.$id}#` };
+    const body = spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined;
+    return {
+      operationId: `${spec.operationPrefix}${subject}`,
+      tags: [tag],
+      summary: fill(spec.summary),
+      ...(viewset.description ? { description: viewset.description } : {}),
+      ...(params ? { params } : {}),
+      ...(body ? { body } : {}),
+      response: { [spec.status]: success, ...errorResponses({ body: Boolean(body), detail: spec.detail }) },
+    };
+  }
+}
+
+/** SimpleRouter plus the API root at the prefix, listing every collection's absolute URL. */
+export class DefaultRouter extends SimpleRouter {
+  includeRootView = true;
+  rootViewName = 'Api Root';
+
+  protected override install(app: FastifyInstance, prefix: string): void {
+    super.install(app, prefix);
+    if (!this.includeRootView) return;
+    const entries = this.registry
+      .map((r) => [r.prefix, `${r.basename}-list`] as const)
+      .filter(([, name]) => app.urls.has(name));
+    const url = `${prefix}/`;
+    app.urls.add('api-root', url);
+    app.route({
+      method: 'GET',
+      url,
+      schema: {
+        operationId: 'apiRoot',
+        tags: ['api'],
+        summary: this.rootViewName,
+        description: 'The entry point of the API: a link to every collection.',
+        response: {
+          200: {
+            type: 'object',
+            properties: Object.fromEntries(entries.map(([key]) => [key, { type: 'string', format: 'uri' }])),
+            required: entries.map(([key]) => key),
+          },
+        },
+      },
+      config: { allow: ['GET', 'HEAD', 'OPTIONS'], routeName: 'api-root' },
+      handler: async (request) => Object.fromEntries(entries.map(([key, name]) => [key, app.urls.reverse(request, name)])),
+    });
+    app.route({
+      method: 'OPTIONS',
+      url,
+      schema: { hide: true },
+      config: { allow: ['GET', 'HEAD', 'OPTIONS'], routeName: 'api-root' },
+      handler: async () => ({ name: this.rootViewName, description: '', renders: ['application/json'], parses: ['application/json'] }),
+    });
+  }
+}

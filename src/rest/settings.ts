@@ -1,0 +1,59 @@
+/**
+ * Settings: one typed object per app, resolved when the app is built (never read at import time),
+ * reachable as `app.restSettings` and overridable per view through the view's own properties.
+ */
+import { SetupError } from './exceptions.ts';
+
+/** Every framework-wide setting with its type; all are optional when passed to the plugin. */
+export interface RestSettings {
+  /** Title, version and description of the OpenAPI document and the browsable pages. */
+  title: string;
+  version: string;
+  description: string;
+  /** Where the OpenAPI document and Swagger UI are served. */
+  openapiPath: string;
+  docsPath: string;
+  /** Largest request body accepted, in bytes (413 beyond it). */
+  bodyLimit: number;
+  /** Page size of list endpoints when a paginator is configured; `null` lists everything. */
+  pageSize: number | null;
+  /** Largest `page_size` a client may ask for. */
+  maxPageSize: number;
+}
+
+/** The defaults, as DRF's `DEFAULTS`. */
+export const defaultSettings: Readonly<RestSettings> = Object.freeze({
+  title: 'fastrest API',
+  version: '1.0.0',
+  description: '',
+  openapiPath: '/openapi.json',
+  docsPath: '/docs',
+  bodyLimit: 1024 * 1024,
+  pageSize: null,
+  maxPageSize: 100,
+});
+
+/** Merges user settings over the defaults and checks them; the caller's object is not changed. */
+export function resolveSettings(user: Partial<RestSettings> = {}): Readonly<RestSettings> {
+  const merged: RestSettings = { ...defaultSettings, ...user };
+  if (merged.pageSize !== null && (!Number.isInteger(merged.pageSize) || merged.pageSize < 1)) {
+    throw new SetupError('FASTREST_ERR_SETTINGS', `pageSize must be a positive integer or null, got ${merged.pageSize}`);
+  }
+  if (!Number.isInteger(merged.maxPageSize) || merged.maxPageSize < 1) {
+    throw new SetupError('FASTREST_ERR_SETTINGS', `maxPageSize must be a positive integer, got ${merged.maxPageSize}`);
+  }
+  if (!Number.isInteger(merged.bodyLimit) || merged.bodyLimit < 1) {
+    throw new SetupError('FASTREST_ERR_SETTINGS', `bodyLimit must be a positive integer, got ${merged.bodyLimit}`);
+  }
+  for (const key of ['openapiPath', 'docsPath'] as const) {
+    if (!merged[key].startsWith('/')) throw new SetupError('FASTREST_ERR_SETTINGS', `${key} must start with "/", got "${merged[key]}"`);
+  }
+  return Object.freeze(merged);
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The resolved settings of this app. */
+    restSettings: Readonly<RestSettings>;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Testing helpers: a throw-away database per test run (embedded PGlite in memory, or a fresh
+ * PostgreSQL database when DATABASE_URL is set, dropped afterwards) and `APIClient`, a small
+ * client over `app.inject()` that speaks JSON by default, as DRF's APIClient does.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/core';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { migrate, openDatabase, type DatabaseOptions } from './database.ts';
+
+/** A database made for one test run. */
+export interface TestDatabase {
+  orm: MikroORM;
+  /** The URL of the PostgreSQL database made for the run; absent on PGlite. */
+  url?: string;
+  driver: 'pglite' | 'postgresql';
+  /** Closes the ORM and drops what the run created. */
+  drop(): Promise<void>;
+}
+
+/** Swaps the database name of a PostgreSQL URL. */
+export function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+/**
+ * Opens a fresh, migrated database: PostgreSQL when `serverUrl` (default `DATABASE_URL`) is set,
+ * otherwise PGlite in memory. Each call gets its own database.
+ */
+export async function createTestDatabase(
+  options: Omit<DatabaseOptions, 'url' | 'dataDir'> & { serverUrl?: string; migrate?: boolean },
+): Promise<TestDatabase> {
+  const serverUrl = options.serverUrl ?? process.env['DATABASE_URL'];
+  if (!serverUrl) {
+    const orm = await openDatabase({ ...options, dataDir: 'memory://' });
+    if (options.migrate !== false) await migrate(orm);
+    return { orm, driver: 'pglite', drop: () => closeQuietly(orm) };
+  }
+  const name = `fastrest_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(serverUrl, `create database "${name}"`);
+  const url = withDatabaseName(serverUrl, name);
+  const orm = await openDatabase({ ...options, url });
+  if (options.migrate !== false) await migrate(orm);
+  return {
+    orm,
+    url,
+    driver: 'postgresql',
+    drop: async () => {
+      await closeQuietly(orm);
+      await adminQuery(serverUrl, `drop database if exists "${name}" with (force)`);
+    },
+  };
+}
+
+async function closeQuietly(orm: MikroORM): Promise<void> {
+  if (await orm.isConnected()) await orm.close(true);
+}
+
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A response with its JSON body parsed (when there is one). */
+export type APIResponse = LightMyRequestResponse & { data: any };
+
+/** Options of one `APIClient` request. */
+export interface RequestOptions {
+  /** Query parameters. */
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** `json` (default) encodes the body as JSON; `raw` sends it as is with the given Content-Type. */
+  format?: 'json' | 'raw';
+  contentType?: string;
+}
+
+/** DRF's APIClient over `app.inject()`: JSON bodies by default, parsed JSON answers, default headers. */
+export class APIClient {
+  readonly #app: FastifyInstance;
+  #headers: Record<string, string> = {};
+
+  constructor(app: FastifyInstance) {
+    this.#app = app;
+  }
+
+  /** Headers sent with every later request, e.g. `Authorization`; `credentials({})` clears them. */
+  credentials(headers: Record<string, string>): this {
+    this.#headers = { ...headers };
+    return this;
+  }
+
+  get(url: string, options?: RequestOptions) {
+    return this.request('GET', url, undefined, options);
+  }
+  head(url: string, options?: RequestOptions) {
+    return this.request('HEAD', url, undefined, options);
+  }
+  options(url: string, options?: RequestOptions) {
+    return this.request('OPTIONS', url, undefined, options);
+  }
+  post(url: string, body?: unknown, options?: RequestOptions) {
+    return this.request('POST', url, body, options);
+  }
+  put(url: string, body?: unknown, options?: RequestOptions) {
+    return this.request('PUT', url, body, options);
+  }
+  patch(url: string, body?: unknown, options?: RequestOptions) {
+    return this.request('PATCH', url, body, options);
+  }
+  delete(url: string, options?: RequestOptions) {
+    return this.request('DELETE', url, undefined, options);
+  }
+
+  /** Sends one request and parses a JSON answer into `data`. */
+  async request(method: InjectOptions['method'], url: string, body?: unknown, options: RequestOptions = {}): Promise<APIResponse> {
+    const headers: Record<string, string> = { ...this.#headers, ...options.headers };
+    let payload: string | Buffer | undefined;
+    if (body !== undefined) {
+      const raw = options.format === 'raw';
+      payload = raw ? (body as string | Buffer) : JSON.stringify(body);
+      headers['content-type'] ??= options.contentType ?? (raw ? 'text/plain' : 'application/json');
+    }
+    const response = (await this.#app.inject({ method, url, query: options.query, headers, payload })) as APIResponse;
+    const type = String(response.headers['content-type'] ?? '');
+    response.data = type.includes('json') && response.body ? JSON.parse(response.body) : undefined;
+    return response;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * URL names and absolute URLs: routers record each route under a name (`book-list`, `book-detail`)
+ * and `reverse()` builds its absolute URL for the current request, as DRF's `reverse` does.
+ */
+import type { FastifyRequest } from 'fastify';
+
+/** The scheme and host of a request, e.g. `http://127.0.0.1:3000`. */
+export function origin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+/** An absolute URL for a path on the same host as the request. */
+export function absoluteUrl(request: FastifyRequest, path: string): string {
+  return `${origin(request)}${path}`;
+}
+
+/** Route templates by name; filled by routers, read by views and renderers. */
+export class UrlRegistry {
+  readonly #templates = new Map<string, string>();
+
+  /** Records a route template such as `/api/books/:id/` under a name. */
+  add(name: string, template: string): void {
+    this.#templates.set(name, template);
+  }
+
+  has(name: string): boolean {
+    return this.#templates.has(name);
+  }
+
+  names(): string[] {
+    return [...this.#templates.keys()];
+  }
+
+  /** The path of a named route with its parameters filled in; throws for an unknown name. */
+  path(name: string, params: Record<string, string | number> = {}): string {
+    const template = this.#templates.get(name);
+    if (template === undefined) throw new Error(`no route named "${name}"`);
+    return template.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, key: string) => {
+      const value = params[key];
+      if (value === undefined) throw new Error(`route "${name}" needs parameter "${key}"`);
+      return encodeURIComponent(String(value));
+    });
+  }
+
+  /** The absolute URL of a named route for this request. */
+  reverse(request: FastifyRequest, name: string, params?: Record<string, string | number>): string {
+    return absoluteUrl(request, this.path(name, params));
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Named routes of the app. */
+    urls: UrlRegistry;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Shared set-up of the tests: a Library app on its own throw-away database
+ * (PGlite in memory, or a fresh PostgreSQL database when DATABASE_URL is set).
+ */
+import type { Test } from 'tap';
+import { buildApp } from '../src/library/app.ts';
+import { migrationsPath } from '../src/library/config.ts';
+import { entities } from '../src/library/entities.ts';
+import { APIClient, createTestDatabase } from '../src/rest/index.ts';
+
+/** A valid ISBN-13 not used by the sample books, made from a 12-digit stem. */
+export function isbn(stem: number): string {
+  const digits = String(978_000_000_000 + stem).padStart(12, '0');
+  const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (i % 2 === 0 ? 1 : 3), 0);
+  return `${digits}${(10 - (sum % 10)) % 10}`;
+}
+
+/** A Library app on a fresh database, closed and dropped when the test ends. */
+export async function libraryApp(t: Test) {
+  const db = await createTestDatabase({ entities, migrationsPath });
+  const app = await buildApp(db.orm);
+  t.teardown(async () => {
+    await app.close();
+    await db.drop();
+  });
+  await app.ready();
+  return { app, db, client: new APIClient(app) };
+}
