@@ -7,7 +7,10 @@ import { UniqueConstraintViolationException, type EntityManager } from '@mikro-o
 import type { QueryBuilder } from '@mikro-orm/sql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound, SetupError, ValidationError } from './exceptions.ts';
+import type { AnyQueryBuilder, BaseFilterBackend } from './filters.ts';
+import type { BasePagination } from './pagination.ts';
 import type { ModelSerializer } from './serializers.ts';
+import { APIView } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -41,7 +44,7 @@ export const standardActions = {
 export type StandardAction = keyof typeof standardActions;
 
 /** Base of every model-backed view: options as properties, per-request `get*()` hooks. */
-export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer> {
+export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer> extends APIView {
   /** The serializer that shapes input and output. */
   abstract readonly serializer: S;
   /** The entity property used to look objects up on item routes. */
@@ -54,6 +57,20 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   viewName: string | undefined = undefined;
   /** Description shown in OpenAPI and the browsable API (Markdown). */
   description = '';
+  /** Filter backends applied in order to lists and item lookups. */
+  filterBackends: BaseFilterBackend[] = [];
+  /** Paginator of lists; `null` lists every row. */
+  pagination: BasePagination | null = null;
+
+  /** The filter backends of this request. */
+  getFilterBackends(_request: FastifyRequest): BaseFilterBackend[] {
+    return this.filterBackends;
+  }
+
+  /** The paginator of this request, or `null` for an unpaginated list. */
+  getPaginator(_request: FastifyRequest): BasePagination | null {
+    return this.pagination;
+  }
 
   /** The name of the objects this view serves. */
   get name(): string {
@@ -73,9 +90,9 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     return qb.orderBy(this.ordering ?? { [serializer.primaryKey]: 'asc' });
   }
 
-  /** Narrows the queryset for this request; filter backends hook in here. */
-  filterQueryset(_request: FastifyRequest, qb: QueryBuilder<any, any, any, any>): QueryBuilder<any, any, any, any> {
-    return qb;
+  /** Narrows the queryset through every filter backend (DRF's `filter_queryset`). */
+  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder): AnyQueryBuilder {
+    return this.getFilterBackends(request).reduce((acc, backend) => backend.filterQueryset(request, acc, this), qb);
   }
 
   /** The lookup condition of an item route; a value of the wrong type is a 404, as in DRF. */
@@ -99,12 +116,9 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     const qb = this.filterQueryset(request, this.getQueryset(request));
     const entity = await qb.where(this.lookupFilter(request)).limit(1).getSingleResult();
     if (!entity) throw new NotFound();
-    this.checkObjectPermissions(request, entity);
+    await this.checkObjectPermissions(request, entity);
     return entity;
   }
-
-  /** Object-level permission hook, called by `getObject`; permissions plug in here. */
-  checkObjectPermissions(_request: FastifyRequest, _object: object): void {}
 
   /** Saves a new object (DRF's `perform_create`). */
   async performCreate(request: FastifyRequest, data: Record<string, unknown>): Promise<object> {
@@ -139,10 +153,12 @@ function snake(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
-/** GET collection: every row of the filtered queryset, without entity hydration. */
+/** GET collection: the filtered rows (one page of them with a paginator), without entity hydration. */
 export async function listAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
   const serializer = view.getSerializer(request);
   const qb = view.filterQueryset(request, view.getQueryset(request));
+  const paginator = view.getPaginator(request);
+  if (paginator) return paginator.paginate(request, qb, view, serializer.readableFieldNames);
   return qb.select(serializer.readableFieldNames).execute('all');
 }
 

@@ -17,6 +17,9 @@ export {
   type Wire,
 } from './serializers.ts';
 export { labelOf, type FieldInfo, type FieldOptions } from './fields.ts';
+export { APIView, type Authenticator, type Permission, type RequestUser, type Throttle } from './views.ts';
+export { BaseFilterBackend, type AnyQueryBuilder } from './filters.ts';
+export { BasePagination } from './pagination.ts';
 export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 export { GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, type ActionHandler } from './viewsets.ts';
 export { DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';

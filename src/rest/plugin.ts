@@ -43,6 +43,9 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
   const settings = resolveSettings(options.settings);
   app.decorate('restSettings', settings);
   app.decorate('urls', new UrlRegistry());
+  app.decorateRequest('user', null);
+  app.decorateRequest('auth', null);
+  app.decorateRequest('successfulAuthenticator', null);
 
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('text/plain');

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import { MethodNotAllowed, SetupError } from './exceptions.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
-import { errorResponses, registerSchemas } from './openapi.ts';
+import { addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
 import type { GenericViewSet } from './viewsets.ts';
 
 /** One URL pattern of a viewset: which method runs which action. */
@@ -73,6 +73,8 @@ export class SimpleRouter {
   protected install(app: FastifyInstance, prefix: string): void {
     for (const registration of this.registry) {
       registerSchemas(app, registration.viewset.serializer);
+      const paginator = registration.viewset.pagination;
+      if (paginator) addSharedSchema(app, paginator.getResponseSchema(registration.viewset.serializer.schemas.response.$id));
       for (const route of this.routes) this.installRoute(app, prefix, registration, route);
     }
   }
@@ -87,6 +89,7 @@ export class SimpleRouter {
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
     const params = route.detail ? this.paramsSchema(viewset) : undefined;
     const detailName = this.routes.find((r) => r.detail)?.name.replace('{basename}', basename);
+    const initial = async (request: FastifyRequest, reply: FastifyReply) => viewset.initial(request, reply);
     for (const [method, action] of mapped) {
       const spec: ActionSpec = standardActions[action];
       const handler = viewset.handlerFor(action);
@@ -94,6 +97,7 @@ export class SimpleRouter {
         method,
         url,
         schema: this.operationSchema(viewset, spec, urlPrefix, params),
+        onRequest: initial,
         config: {
           allow,
           routeName: name,
@@ -113,6 +117,7 @@ export class SimpleRouter {
       method: 'OPTIONS',
       url,
       schema: { hide: true, ...(params ? { params } : {}) },
+      onRequest: initial,
       config: { allow, routeName: name },
       handler: async (request) => this.metadata.determineMetadata(request, viewset, route.detail, writeMethods),
     });
@@ -122,6 +127,7 @@ export class SimpleRouter {
         method: refused,
         url,
         schema: { hide: true },
+        onRequest: initial,
         config: { allow, routeName: name },
         handler: async (request) => {
           throw new MethodNotAllowed(request.method, allow);
@@ -146,12 +152,20 @@ export class SimpleRouter {
     const schemas = viewset.serializer.schemas;
     const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
     const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
+    const paginator = spec.response === 'list' ? viewset.pagination : null;
     const success =
       spec.response === 'empty'
         ? { type: 'null', description: 'No content' }
-        : spec.response === 'list'
-          ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
-          : { $ref: `${schemas.response.$id}#` };
+        : paginator
+          ? { $ref: `${paginator.getResponseSchema(schemas.response.$id).$id}#` }
+          : spec.response === 'list'
+            ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
+            : { $ref: `${schemas.response.$id}#` };
+    const queryProperties =
+      spec.response === 'list'
+        ? Object.assign({}, ...viewset.filterBackends.map((b) => b.getQuerystringProperties(viewset)), paginator?.getQuerystringProperties(viewset) ?? {})
+        : {};
+    const querystring = Object.keys(queryProperties).length ? { type: 'object', properties: queryProperties } : undefined;
     const body = spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined;
     return {
       operationId: `${spec.operationPrefix}${subject}`,
@@ -159,6 +173,7 @@ export class SimpleRouter {
       summary: fill(spec.summary),
       ...(viewset.description ? { description: viewset.description } : {}),
       ...(params ? { params } : {}),
+      ...(querystring ? { querystring } : {}),
       ...(body ? { body } : {}),
       response: { [spec.status]: success, ...errorResponses({ body: Boolean(body), detail: spec.detail }) },
     };
