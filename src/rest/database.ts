@@ -54,10 +54,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   const attempts = options.connectAttempts ?? 1;
   for (let attempt = 1; ; attempt++) {
     const orm = await PostgresORM.init({ ...common, clientUrl: options.url, pool: { min: 0, max: 10 } });
-    if (await orm.isConnected()) return orm;
-    const reason = (await orm.checkConnection()) as { reason?: string };
+    // MikroORM 7's init() does not connect: connect() marks the pool open, checkConnection() queries.
+    const check: { ok: boolean; reason?: string } = await orm.connect().then(
+      () => orm.checkConnection(),
+      (error: Error) => ({ ok: false, reason: error.message }),
+    );
+    if (check.ok) return orm;
     await orm.close(true);
-    if (attempt >= attempts) throw new Error(`could not connect to PostgreSQL: ${reason.reason ?? 'unknown reason'}`);
+    if (attempt >= attempts) throw new Error(`could not connect to PostgreSQL: ${check.reason ?? 'unknown reason'}`);
     await sleep(Math.min(250 * 2 ** attempt, 5000));
   }
 }
