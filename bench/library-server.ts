@@ -1,0 +1,29 @@
+/**
+ * The Library as the benchmark serves it: the real app (`buildApp`, as `npm start` builds it) on
+ * PostgreSQL, logger off, no migrations or seeding (bench/run.ts prepares the database).
+ *
+ * Run by bench/run.ts: `DATABASE_URL=... PORT=0 node bench/library-server.ts`; prints `listening <port>`.
+ */
+import { buildApp } from '../src/library/app.ts';
+import { migrationsPath } from '../src/library/config.ts';
+import { entities } from '../src/library/entities.ts';
+import { openDatabase } from '../src/rest/index.ts';
+
+const url = process.env['DATABASE_URL'];
+if (!url) throw new Error('DATABASE_URL is required');
+const orm = await openDatabase({ url, entities, migrationsPath });
+const app = await buildApp(orm, { logger: false, forceCloseConnections: 'idle', return503OnClosing: true });
+
+let closing = false;
+async function shutdown() {
+  if (closing) return;
+  closing = true;
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+
+await app.listen({ host: process.env['HOST'] ?? '127.0.0.1', port: Number(process.env['PORT'] ?? 0) });
+const address = app.server.address();
+console.log(`listening ${typeof address === 'object' && address ? address.port : address}`);
