@@ -22,8 +22,9 @@ export async function website(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Params: { id: string } }>('/books/:id/', { schema: { hide: true } }, async (request, reply) => {
-    const id = Number(request.params.id);
-    const book = Number.isSafeInteger(id) && id > 0 ? await request.em.findOne(Book, { id }) : null;
+    // Digits only: Number() would also read "0x1", "1e0" or " 1" as book 1.
+    const id = /^[0-9]{1,15}$/.test(request.params.id) ? Number(request.params.id) : 0;
+    const book = id > 0 ? await request.em.findOne(Book, { id }) : null;
     if (!book) return reply.code(404).headers(html).send(eta.render('not-found', {}));
     return reply.headers(html).send(eta.render('book', { book }));
   });

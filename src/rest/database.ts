@@ -77,11 +77,10 @@ export async function schemaDrifted(orm: MikroORM): Promise<boolean> {
   return (orm.migrator as Migrator).checkSchema();
 }
 
-/** Whether the database answers a trivial query. */
+/** Whether the database answers a trivial query; a closed ORM never does (a query would silently reconnect it). */
 export async function databaseAnswers(orm: MikroORM): Promise<boolean> {
   try {
-    await orm.em.getConnection().execute('select 1', [], 'get');
-    return true;
+    return await orm.isConnected();
   } catch {
     return false;
   }

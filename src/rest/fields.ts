@@ -80,6 +80,11 @@ export function typeNameOf(prop: PropertyMeta): string {
     if (t === Date) return 'datetime';
   }
   if (typeof t === 'string') return t.toLowerCase();
+  // `p.decimal()`, `p.bigint()` and `p.array()` hold a Type instance rather than its class.
+  if (t && typeof t === 'object') {
+    const known = typeNames.get(t.constructor);
+    if (known) return known;
+  }
   if (prop.items) return 'enum';
   return 'unknown';
 }
@@ -143,7 +148,9 @@ export function resolveField(entityName: string, name: string, prop: PropertyMet
   if (description) schema['description'] = description;
   if (hasDefault && prop.default !== undefined && typeof prop.default !== 'function') schema['default'] = prop.default;
   if (options.errorMessages) schema[ERROR_MESSAGES_KEYWORD] = options.errorMessages;
-  if (allowNull) schema['type'] = [schema['type'] ?? 'string', 'null'];
+  // A JSON property has no `type` and takes null already; a nullable enum lists null among its choices.
+  if (allowNull && schema['type'] !== undefined) schema['type'] = [schema['type'], 'null'];
+  if (allowNull && Array.isArray(schema['enum'])) schema['enum'] = [...schema['enum'], null];
   return {
     name,
     schema,

@@ -47,7 +47,7 @@ export function describeField(field: FieldInfo): FieldMetadata {
   if (typeof s['minLength'] === 'number' && s['minLength'] > 1) out.min_length = s['minLength'];
   if (typeof s['minimum'] === 'number') out.min_value = s['minimum'];
   if (typeof s['maximum'] === 'number') out.max_value = s['maximum'];
-  if (Array.isArray(s['enum'])) out.choices = s['enum'].map((value) => ({ value, display_name: String(value) }));
+  if (Array.isArray(s['enum'])) out.choices = s['enum'].filter((value) => value !== null).map((value) => ({ value, display_name: String(value) }));
   return out;
 }
 
