@@ -1,0 +1,135 @@
+import t from 'tap';
+import { Book } from '../../src/library/entities.ts';
+import { isbn, libraryApp } from '../helpers.ts';
+
+/** Undoes the five escapes an HTML template applies. */
+const decode = (html: string) =>
+  html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+/** The text of an HTML fragment: tags dropped, entities decoded, spaces trimmed. */
+const text = (html: string) => decode(html.replace(/<[^>]*>/g, '')).trim();
+/** The cells (inner HTML) of every body row of the page's table. */
+const rowsOf = (html: string) =>
+  [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)]
+    .map((row) => [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!))
+    .filter((cells) => cells.length > 0);
+const first = (html: string, pattern: RegExp) => html.match(pattern)?.[1];
+
+t.test('the website shows the books of the Library as HTML pages', async (t) => {
+  const { client, db } = await libraryApp(t);
+
+  await t.test('an empty library says so instead of showing an empty table', async (t) => {
+    const res = await client.get('/');
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+    t.match(res.body, /^<!doctype html>/i);
+    t.equal(first(res.body, /<title>([^<]*)<\/title>/), 'All books · The Library');
+    t.equal(text(first(res.body, /<h1>([\s\S]*?)<\/h1>/) ?? ''), 'All books');
+    t.match(text(first(res.body, /<p class="empty">([\s\S]*?)<\/p>/) ?? ''), /^The Library has no books yet\./);
+    t.notMatch(res.body, /<table/);
+  });
+
+  const sent = [
+    { title: 'Zen and the Art', subtitle: 'An Inquiry', author: 'Robert Pirsig', isbn: isbn(1) },
+    { title: 'Algorithms', subtitle: '', author: 'Robert Sedgewick', isbn: isbn(2) },
+    { title: 'Mythical Man-Month', subtitle: 'Essays on Software Engineering', author: 'Fred Brooks', isbn: isbn(3) },
+  ];
+  const created: Record<string, any>[] = [];
+  for (const book of sent) created.push((await client.post('/api/books/', book)).data);
+  const em = db.orm.em.fork();
+  const viaOrm = em.create(Book, { title: 'Hackers', subtitle: 'Heroes of the Computer Revolution', author: 'Steven Levy', isbn: isbn(4) });
+  await em.flush();
+  created.push({ ...viaOrm, createdAt: viaOrm.createdAt.toISOString(), updatedAt: viaOrm.updatedAt.toISOString() });
+
+  await t.test('"All books" lists every book with title, subtitle, author and ISBN, by title', async (t) => {
+    const res = await client.get('/');
+    t.equal(res.statusCode, 200);
+    t.notMatch(res.body, /class="empty"/);
+    t.equal(text(first(res.body, /<p class="count">([\s\S]*?)<\/p>/) ?? ''), '4 books');
+    const rows = rowsOf(res.body);
+    const expected = [...created].sort((a, b) => a.title.localeCompare(b.title));
+    t.same(
+      rows.map((cells) => cells.map(text)),
+      expected.map((b) => [b.title, b.subtitle, b.author, b.isbn]),
+    );
+    t.same(
+      rows.map((cells) => first(cells[0]!, /href="([^"]*)"/)),
+      expected.map((b) => `/books/${b.id}/`),
+      'each title links to its book page',
+    );
+  });
+
+  await t.test('a book page shows the book and links to it in the API', async (t) => {
+    const book = created[2]!;
+    for (const url of [`/books/${book.id}/`, `/books/${book.id}`]) {
+      const res = await client.get(url);
+      t.equal(res.statusCode, 200, url);
+      t.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+      t.equal(first(res.body, /<title>([^<]*)<\/title>/), `${book.title} · The Library`);
+      t.equal(text(first(res.body, /<h1>([\s\S]*?)<\/h1>/) ?? ''), book.title);
+      t.equal(text(first(res.body, /<p class="subtitle">([\s\S]*?)<\/p>/) ?? ''), book.subtitle);
+      t.equal(text(first(res.body, /<dt>Author<\/dt><dd>([\s\S]*?)<\/dd>/) ?? ''), book.author);
+      t.equal(text(first(res.body, /<dd class="isbn">([\s\S]*?)<\/dd>/) ?? ''), book.isbn);
+      t.equal(first(res.body, /<time datetime="([^"]*)"/), book.createdAt);
+    }
+    const res = await client.get(`/books/${book.id}/`);
+    const apiUrl = first(res.body, /<a href="(\/api\/books\/[^"]*)">This book in the API<\/a>/);
+    t.equal(apiUrl, `/api/books/${book.id}/`);
+    const api = await client.get(apiUrl!);
+    t.equal(api.statusCode, 200);
+    t.equal(api.data.isbn, book.isbn);
+    const nav = first(res.body, /<nav class="crumbs">([\s\S]*?)<\/nav>/) ?? '';
+    t.match(nav, /<a href="\/">All books<\/a>/, 'breadcrumbs lead back to the list');
+  });
+
+  await t.test('a book without a subtitle shows no subtitle line', async (t) => {
+    const blank = created.find((b) => b.subtitle === '')!;
+    const res = await client.get(`/books/${blank.id}/`);
+    t.equal(res.statusCode, 200);
+    t.notMatch(res.body, /class="subtitle"/);
+  });
+
+  await t.test('an unknown or malformed id is a 404 HTML page', async (t) => {
+    t.equal((await client.get('/books/1/')).statusCode, 200, 'book 1 exists, so look-alikes of 1 must not find it');
+    for (const id of ['999999', '0', 'abc', '-1', '1.5', '0x1', '1e0', '%201', '+1', '99999999999999999999']) {
+      const res = await client.get(`/books/${id}/`);
+      t.equal(res.statusCode, 404, id);
+      t.equal(res.headers['content-type'], 'text/html; charset=utf-8', id);
+      t.equal(first(res.body, /<title>([^<]*)<\/title>/), 'Not found · The Library', id);
+      t.match(res.body, /<a href="\/">all books<\/a>/, 'the page links back to the list');
+    }
+  });
+
+  await t.test('HTML in a book is escaped, never injected', async (t) => {
+    const evil = {
+      title: '<script>alert("x")</script>',
+      subtitle: `<img src=x onerror='alert(1)'>`,
+      author: 'Tom & "Jerry" <b>',
+      isbn: isbn(66),
+    };
+    const res = await client.post('/api/books/', evil);
+    t.equal(res.statusCode, 201);
+    for (const url of ['/', `/books/${res.data.id}/`]) {
+      const page = (await client.get(url)).body;
+      t.notMatch(page, /<script/, `${url}: no script tag`);
+      t.notMatch(page, /<img/, `${url}: no img tag`);
+      t.notMatch(page, /<b>/, `${url}: no b tag`);
+      t.match(page, '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;', `${url}: the title is escaped`);
+      t.match(page, 'Tom &amp; &quot;Jerry&quot; &lt;b&gt;', `${url}: the author is escaped`);
+    }
+    const row = rowsOf((await client.get('/')).body).find((cells) => text(cells[3]!) === evil.isbn)!;
+    t.same(row.map(text), [evil.title, evil.subtitle, evil.author, evil.isbn], 'the text reads back exactly as sent');
+    const detail = (await client.get(`/books/${res.data.id}/`)).body;
+    t.equal(decode(first(detail, /<title>([^<]*)<\/title>/) ?? ''), `${evil.title} · The Library`);
+  });
+
+  await t.test('the stylesheet the pages link is served as CSS', async (t) => {
+    const page = (await client.get('/')).body;
+    const href = first(page, /<link rel="stylesheet" href="([^"]+)">/);
+    t.equal(href, '/static/library.css');
+    const res = await client.get(href!);
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['content-type'], 'text/css; charset=utf-8');
+    t.match(res.headers['cache-control'], /max-age=\d+/);
+    t.match(res.body, /[a-z.#][^{]*\{[^}]*:[^}]*\}/, 'the body is CSS rules');
+  });
+});
