@@ -40,7 +40,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   const common = {
     entities: options.entities,
     extensions: [Migrator],
-    migrations: { path: options.migrationsPath, pathTs: options.migrationsPath, emit: 'ts' as const, silent: true },
+    // No snapshot files: makemigrations diffs the entities against the migrated database itself.
+    migrations: { path: options.migrationsPath, pathTs: options.migrationsPath, emit: 'ts' as const, silent: true, snapshot: false },
     debug: options.debug ?? false,
     allowGlobalContext: false,
   };
