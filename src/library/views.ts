@@ -1,11 +1,20 @@
 /**
  * The Library's API views.
  */
-import { ModelViewSet } from '../rest/index.ts';
+import { FieldFilterBackend, ModelViewSet, OrderingFilter, SearchFilter, type FilterFields, type OrderingFields, type SearchFields } from '../rest/index.ts';
 import { BookSerializer } from './serializers.ts';
 
 /** Books of the Library: list and create them, read, change and delete one. */
 export class BookViewSet extends ModelViewSet<BookSerializer> {
   readonly serializer = new BookSerializer();
   override description = 'Books of the Library: list and create them, read, change and delete one.';
+  override filterBackends = [new FieldFilterBackend(), new SearchFilter(), new OrderingFilter()];
+  override filterFields: FilterFields<BookSerializer> = {
+    title: ['exact', 'iexact', 'icontains', 'istartswith'],
+    author: ['exact', 'iexact', 'icontains'],
+    isbn: ['exact', 'in'],
+    createdAt: ['gte', 'lte', 'range', 'isnull'],
+  };
+  override searchFields: SearchFields<BookSerializer> = ['title', 'subtitle', 'author', '=isbn'];
+  override orderingFields: OrderingFields<BookSerializer> = ['title', 'author', 'createdAt', 'id'];
 }

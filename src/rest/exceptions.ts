@@ -160,6 +160,7 @@ export const setupErrorCodes = {
   FASTREST_ERR_ROUTER_BASENAME: 'Two router registrations share a basename.',
   FASTREST_ERR_SETTINGS: 'A setting has an invalid value.',
   FASTREST_ERR_DATABASE_URL: 'DATABASE_URL is not a postgres:// or postgresql:// URL.',
+  FASTREST_ERR_FILTER_CONFIG: "A view's filter, search or ordering fields name a field its serializer lacks, or a lookup that does not fit the field's type.",
 } as const;
 
 export type SetupErrorCode = keyof typeof setupErrorCodes;

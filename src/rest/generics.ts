@@ -7,7 +7,7 @@ import { UniqueConstraintViolationException, type EntityManager } from '@mikro-o
 import type { QueryBuilder } from '@mikro-orm/sql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound, SetupError, ValidationError } from './exceptions.ts';
-import type { AnyQueryBuilder, BaseFilterBackend } from './filters.ts';
+import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination } from './pagination.ts';
 import type { ModelSerializer } from './serializers.ts';
 import { APIView } from './views.ts';
@@ -59,6 +59,12 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   description = '';
   /** Filter backends applied in order to lists and item lookups. */
   filterBackends: BaseFilterBackend[] = [];
+  /** Lookups clients may filter by, per field (read by `FieldFilterBackend`). */
+  filterFields: FilterFields<S> | undefined = undefined;
+  /** Fields `SearchFilter` matches terms against (`^` starts with, `=` exact). */
+  searchFields: SearchFields<S> | undefined = undefined;
+  /** Fields `OrderingFilter` lets clients order by; `undefined` allows every readable field, as in DRF. */
+  orderingFields: OrderingFields<S> | undefined = undefined;
   /** Paginator of lists; `null` lists every row. */
   pagination: BasePagination | null = null;
 
@@ -106,7 +112,7 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   async getRow(request: FastifyRequest): Promise<Record<string, unknown>> {
     const serializer = this.getSerializer(request);
     const qb = this.filterQueryset(request, this.getQueryset(request));
-    const row = await qb.select(serializer.readableFieldNames).where(this.lookupFilter(request)).limit(1).execute('get');
+    const row = await qb.select(serializer.readableFieldNames).andWhere(this.lookupFilter(request)).limit(1).execute('get');
     if (!row) throw new NotFound();
     return row as Record<string, unknown>;
   }
@@ -114,7 +120,7 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   /** The entity to change on update and destroy (DRF's `get_object`); 404 when it is filtered out. */
   async getObject(request: FastifyRequest): Promise<object> {
     const qb = this.filterQueryset(request, this.getQueryset(request));
-    const entity = await qb.where(this.lookupFilter(request)).limit(1).getSingleResult();
+    const entity = await qb.andWhere(this.lookupFilter(request)).limit(1).getSingleResult();
     if (!entity) throw new NotFound();
     await this.checkObjectPermissions(request, entity);
     return entity;

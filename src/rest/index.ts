@@ -18,7 +18,21 @@ export {
 } from './serializers.ts';
 export { labelOf, type FieldInfo, type FieldOptions } from './fields.ts';
 export { APIView, type Authenticator, type Permission, type RequestUser, type Throttle } from './views.ts';
-export { BaseFilterBackend, type AnyQueryBuilder } from './filters.ts';
+export {
+  BaseFilterBackend,
+  FieldFilterBackend,
+  OrderingFilter,
+  SearchFilter,
+  type AnyQueryBuilder,
+  type FieldPathOf,
+  type FilterFields,
+  type FilterHtml,
+  type FilterParam,
+  type Lookup,
+  type OrderingFields,
+  type SearchField,
+  type SearchFields,
+} from './filters.ts';
 export { BasePagination } from './pagination.ts';
 export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 export { GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, type ActionHandler } from './viewsets.ts';

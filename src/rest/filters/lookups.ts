@@ -1,0 +1,236 @@
+/**
+ * `FieldFilterBackend` (django-filter's role): a view declares, per field, the lookups clients
+ * may use (`filterFields = { title: ['exact', 'icontains'] }`); each becomes a query parameter
+ * named as in django-filter (`title`, `title__icontains`) whose value is parsed to the field's
+ * type and compared through the query builder's parameters.
+ */
+import type { FastifyRequest } from 'fastify';
+import { SetupError, ValidationError } from '../exceptions.ts';
+import type { GenericAPIView } from '../generics.ts';
+import type { ModelSerializer, SerializerOutput } from '../serializers.ts';
+import { BaseFilterBackend, escapeLike, formTarget, queryParam, urlWith, type AnyQueryBuilder, type FilterHtml } from './base.ts';
+import { nest, parseValue, resolvePath, valueHint, type FieldPath, type ValueKind } from './values.ts';
+
+/** Every lookup `FieldFilterBackend` knows, as django-filter names them. */
+export const LOOKUPS = [
+  'exact',
+  'iexact',
+  'contains',
+  'icontains',
+  'startswith',
+  'istartswith',
+  'endswith',
+  'iendswith',
+  'in',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'range',
+  'isnull',
+] as const;
+
+/** A lookup name: `exact`, `icontains`, `gte`, `in`, `range`, `isnull`... */
+export type Lookup = (typeof LOOKUPS)[number];
+
+/** The readable field names of a serializer (any string for an untyped one). */
+export type FieldNameOf<S> = [SerializerOutput<S>] extends [never] ? string : keyof SerializerOutput<S> & string;
+
+/** A serializer field or a path across to-one relations from it, e.g. `author__name`. */
+export type FieldPathOf<S> = FieldNameOf<S> | `${FieldNameOf<S>}__${string}`;
+
+/** The lookups a view allows per field (django-filter's `filterset_fields` as a dict). */
+export type FilterFields<S = ModelSerializer> = { readonly [K in FieldPathOf<S>]?: readonly Lookup[] };
+
+const TEXT: ReadonlySet<ValueKind> = new Set(['string']);
+const ORDERED: ReadonlySet<ValueKind> = new Set(['string', 'integer', 'bigint', 'number', 'decimal', 'datetime', 'date', 'time']);
+const TEXT_LOOKUPS = new Set<Lookup>(['iexact', 'contains', 'icontains', 'startswith', 'istartswith', 'endswith', 'iendswith']);
+const ORDERED_LOOKUPS = new Set<Lookup>(['gt', 'gte', 'lt', 'lte', 'range']);
+
+/** django-filter's words for lookups in labels ("Created at is greater than or equal to"). */
+const VERBOSE: Record<Lookup, string> = {
+  exact: '',
+  iexact: 'is (any case)',
+  contains: 'contains (case-sensitive)',
+  icontains: 'contains',
+  startswith: 'starts with (case-sensitive)',
+  istartswith: 'starts with',
+  endswith: 'ends with (case-sensitive)',
+  iendswith: 'ends with',
+  in: 'is in',
+  gt: 'is greater than',
+  gte: 'is greater than or equal to',
+  lt: 'is less than',
+  lte: 'is less than or equal to',
+  range: 'is in range',
+  isnull: 'is null',
+};
+
+/** Whether a lookup makes sense for a kind of value. */
+export function lookupFits(lookup: Lookup, kind: ValueKind): boolean {
+  if (lookup === 'isnull') return true;
+  if (kind === 'other') return false;
+  if (TEXT_LOOKUPS.has(lookup)) return TEXT.has(kind);
+  if (ORDERED_LOOKUPS.has(lookup)) return ORDERED.has(kind);
+  return lookup === 'exact' || lookup === 'in';
+}
+
+/** One query parameter of a field filter. */
+export interface FilterParam {
+  /** The query parameter, e.g. `createdAt__gte`. */
+  param: string;
+  lookup: Lookup;
+  field: FieldPath;
+  label: string;
+}
+
+/** The condition of a lookup on already-parsed values (`values` has two items for `range`, any for `in`). */
+export function lookupCondition(lookup: Lookup, values: unknown[]): unknown {
+  const [value] = values;
+  const text = () => escapeLike(String(value));
+  switch (lookup) {
+    case 'exact':
+      return { $eq: value };
+    case 'iexact':
+      return { $ilike: text() };
+    case 'contains':
+      return { $like: `%${text()}%` };
+    case 'icontains':
+      return { $ilike: `%${text()}%` };
+    case 'startswith':
+      return { $like: `${text()}%` };
+    case 'istartswith':
+      return { $ilike: `${text()}%` };
+    case 'endswith':
+      return { $like: `%${text()}` };
+    case 'iendswith':
+      return { $ilike: `%${text()}` };
+    case 'in':
+      return { $in: values };
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return { [`$${lookup}`]: value };
+    case 'range':
+      return { $gte: values[0], $lte: values[1] };
+    case 'isnull':
+      return value ? { $eq: null } : { $ne: null };
+  }
+}
+
+const compiled = new WeakMap<GenericAPIView, { serializer: ModelSerializer; params: FilterParam[] }>();
+
+/**
+ * Filters by the view's `filterFields` (DRF with django-filter's `DjangoFilterBackend`).
+ * A value that is not of the field's type is a 400 keyed by the parameter; unknown parameters
+ * and empty values are ignored.
+ */
+export class FieldFilterBackend extends BaseFilterBackend {
+  /** The query parameters of a view, checked against its serializer (a `SetupError` when a field or lookup does not fit). */
+  getFilterParams(view: GenericAPIView, serializer: ModelSerializer = view.serializer): FilterParam[] {
+    const cached = compiled.get(view);
+    if (cached?.serializer === serializer) return cached.params;
+    const where = `${view.constructor.name}.filterFields`;
+    const params: FilterParam[] = [];
+    for (const [name, lookups] of Object.entries((view.filterFields ?? {}) as Record<string, readonly Lookup[]>)) {
+      const field = resolvePath(serializer, name, where);
+      for (const lookup of lookups) {
+        if (!LOOKUPS.includes(lookup)) throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names an unknown lookup "${lookup}" for "${name}"`);
+        if (!lookupFits(lookup, field.kind)) {
+          throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names "${name}" with lookup "${lookup}", which does not fit a ${field.kind} field`);
+        }
+        const verbose = VERBOSE[lookup];
+        params.push({ param: lookup === 'exact' ? name : `${name}__${lookup}`, lookup, field, label: verbose ? `${field.label} ${verbose}` : field.label });
+      }
+    }
+    compiled.set(view, { serializer, params });
+    return params;
+  }
+
+  /** Parses one parameter's text into the values its lookup compares with, or a message. */
+  parseParam(param: FilterParam, raw: string): { values: unknown[] } | { message: string } {
+    if (param.lookup === 'isnull') {
+      const parsed = parseValue({ kind: 'boolean' }, raw);
+      return parsed.ok ? { values: [parsed.value] } : { message: parsed.message };
+    }
+    const parts = param.lookup === 'in' || param.lookup === 'range' ? raw.split(',') : [raw];
+    const items = param.lookup === 'in' ? parts.filter((p) => p !== '') : parts;
+    if (param.lookup === 'range' && (items.length !== 2 || items.some((p) => p.trim() === ''))) return { message: 'Range query expects two values.' };
+    const values: unknown[] = [];
+    for (const item of items) {
+      const parsed = parseValue(param.field, item);
+      if (!parsed.ok) return { message: parsed.message };
+      values.push(parsed.value);
+    }
+    return { values };
+  }
+
+  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
+    const errors: Record<string, string[]> = {};
+    const conditions: unknown[] = [];
+    for (const param of this.getFilterParams(view, view.getSerializer(request))) {
+      const raw = queryParam(request, param.param);
+      if (raw === undefined || raw === '') continue;
+      const parsed = this.parseParam(param, raw);
+      if ('message' in parsed) errors[param.param] = [parsed.message];
+      else if (parsed.values.length) conditions.push(nest(param.field.segments, lookupCondition(param.lookup, parsed.values)));
+    }
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+    for (const condition of conditions) qb.andWhere(condition as never);
+    return qb;
+  }
+
+  override getQuerystringProperties(view: GenericAPIView): Record<string, Record<string, unknown>> {
+    return Object.fromEntries(this.getFilterParams(view).map((p) => [p.param, { type: 'string', description: describeParam(p) }]));
+  }
+
+  /** The Filters dialog's form: one input per parameter with its current value. */
+  override toHtml(request: FastifyRequest, view: GenericAPIView): FilterHtml | null {
+    const params = this.getFilterParams(view, view.getSerializer(request));
+    if (!params.length) return null;
+    const fields = params.map((p) => {
+      const boolean = p.lookup === 'isnull' || (p.field.kind === 'boolean' && p.lookup === 'exact');
+      const choices = boolean
+        ? [{ value: 'true', label: 'Yes' }, { value: 'false', label: 'No' }]
+        : p.field.kind === 'choice' && p.lookup === 'exact'
+          ? p.field.choices!.map((c) => ({ value: String(c), label: String(c) }))
+          : undefined;
+      return {
+        name: p.param,
+        label: p.label,
+        input: choices ? 'select' : inputType(p),
+        value: queryParam(request, p.param) ?? '',
+        ...(choices ? { choices } : {}),
+        help: describeParam(p),
+      };
+    });
+    const target = formTarget(request, view, params.map((p) => p.param));
+    const reset = urlWith(request, Object.fromEntries(params.map((p) => [p.param, null])));
+    return { template: 'filters/fields', context: { ...target, fields, resetUrl: reset } };
+  }
+}
+
+function inputType(p: FilterParam): string {
+  if (p.lookup === 'in' || p.lookup === 'range') return 'text';
+  switch (p.field.kind) {
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'datetime':
+      return 'datetime-local';
+    case 'date':
+    case 'time':
+      return p.field.kind;
+    default:
+      return 'text';
+  }
+}
+
+function describeParam(p: FilterParam): string {
+  const hint = valueHint(p.field.kind);
+  if (p.lookup === 'isnull') return `${p.field.label} is null: true or false.`;
+  if (p.lookup === 'in') return `${p.label}: comma-separated values, each ${hint}.`;
+  if (p.lookup === 'range') return `${p.label}: two comma-separated values (from,to), each ${hint}.`;
+  return `${p.label}: ${hint}.`;
+}
