@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { Book } from '../../src/library/entities.ts';
+import { libraryApp } from '../helpers.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
+type Json = Record<string, any>;
+
+/** Every value under `node` with its JSON path, depth first. */
+function* walk(node: unknown, path = '#'): Generator<[string, Json]> {
+  if (!node || typeof node !== 'object') return;
+  yield [path, node as Json];
+  for (const [key, value] of Object.entries(node)) yield* walk(value, `${path}/${key}`);
+}
+
+t.test('the OpenAPI document describes the Books API with named components', async (t) => {
+  const { client } = await libraryApp(t);
+  const res = await client.get('/openapi.json');
+  const doc: Json = res.data;
+  const schemas: Json = doc.components.schemas;
+
+  await t.test('it is OpenAPI 3.1.0 with the Library as its title', async (t) => {
+    t.equal(res.statusCode, 200);
+    t.match(res.headers['content-type'], /^application\/json/);
+    t.equal(doc.openapi, '3.1.0');
+    t.match(doc.info, { title: 'The Library', version: '1.0.0' });
+  });
+
+  await t.test('the model and error schemas are named components, never generated names', async (t) => {
+    for (const name of ['Book', 'BookRequest', 'PatchedBookRequest', 'ErrorDetail', 'ValidationError']) t.ok(schemas[name], name);
+    for (const name of Object.keys(schemas)) t.notMatch(name, /^(def-\d+|Schema\d+)$/, `${name} is a chosen name`);
+    for (const [path, node] of walk(doc)) {
+      if (typeof node['$id'] === 'string') t.fail(`${path} leaks an $id`);
+    }
+  });
+
+  await t.test('every $ref points at an existing component', async (t) => {
+    const refs = [...walk(doc)].filter(([, node]) => typeof node['$ref'] === 'string').map(([, node]) => node['$ref'] as string);
+    t.ok(refs.length > 10);
+    for (const ref of new Set(refs)) {
+      t.match(ref, /^#\/components\/schemas\/[A-Za-z]+$/, ref);
+      t.ok(schemas[ref.split('/').pop()!], `${ref} exists`);
+    }
+  });
+
+  await t.test('no operation carries an inline copy of a book', async (t) => {
+    const inline = [...walk(doc.paths)].filter(([, node]) => node['properties'] && 'isbn' in node['properties']).map(([path]) => path);
+    t.same(inline, []);
+    const holders = Object.entries(schemas).filter(([, s]) => s.properties && 'isbn' in s.properties).map(([name]) => name);
+    t.same(holders.sort(), ['Book', 'BookRequest', 'PatchedBookRequest']);
+  });
+
+  await t.test('each action has its operationId on its path and method', async (t) => {
+    const operations = (path: string) => Object.fromEntries(Object.entries(doc.paths[path] ?? {}).map(([method, op]) => [method, (op as Json).operationId]));
+    t.same(operations('/api/books/'), { get: 'listBooks', post: 'createBook' });
+    t.same(operations('/api/books/{id}/'), {
+      get: 'retrieveBook',
+      put: 'updateBook',
+      patch: 'partialUpdateBook',
+      delete: 'destroyBook',
+    });
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item as Json).map((op) => op.operationId));
+    t.equal(new Set(ids).size, ids.length, 'operationIds are unique');
+    for (const hidden of ['/', '/books/{id}/', '/static/library.css', '/openapi.json', '/docs']) t.notOk(doc.paths[hidden], `${hidden} is not an API operation`);
+  });
+
+  await t.test('bodies and answers reference the named schemas', async (t) => {
+    const op = (path: string, method: string): Json => doc.paths[path][method];
+    const body = (o: Json) => o.requestBody?.content['application/json'].schema;
+    const answer = (o: Json, status: number) => o.responses[status]?.content?.['application/json']?.schema;
+    const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    const list = op('/api/books/', 'get');
+    t.same(answer(list, 200), { type: 'array', items: ref('Book') });
+    const create = op('/api/books/', 'post');
+    t.same(body(create), ref('BookRequest'));
+    t.same(answer(create, 201), ref('Book'));
+    t.same(answer(create, 400), ref('BadRequest'));
+    t.same(
+      schemas.BadRequest.anyOf.map((s: Json) => s.$ref),
+      ['#/components/schemas/ValidationError', '#/components/schemas/ErrorDetail'],
+    );
+    t.same(answer(op('/api/books/{id}/', 'get'), 200), ref('Book'));
+    t.same(answer(op('/api/books/{id}/', 'get'), 404), ref('ErrorDetail'));
+    t.same(body(op('/api/books/{id}/', 'put')), ref('BookRequest'));
+    t.same(body(op('/api/books/{id}/', 'patch')), ref('PatchedBookRequest'));
+    const destroy = op('/api/books/{id}/', 'delete');
+    t.ok(destroy.responses[204], 'delete answers 204');
+    t.notOk(destroy.responses[204].content, 'with no body');
+    t.same(answer(destroy, 404), ref('ErrorDetail'));
+    t.match(op('/api/books/{id}/', 'get').parameters, [{ in: 'path', name: 'id', required: true, schema: { type: 'integer' } }]);
+  });
+
+  await t.test("the Book schemas derive from the entity's columns", async (t) => {
+    const columns = Book.meta.properties as Record<string, { length?: number }>;
+    const book = schemas.Book;
+    t.same(Object.keys(book.properties), ['id', 'title', 'subtitle', 'author', 'isbn', 'createdAt', 'updatedAt']);
+    for (const name of ['title', 'subtitle', 'author', 'isbn']) {
+      t.equal(book.properties[name].maxLength, columns[name]!.length, `${name}: maxLength is the column length`);
+    }
+    t.equal(book.properties.title.maxLength, 250);
+    t.equal(book.properties.author.maxLength, 100);
+    t.equal(book.properties.isbn.pattern, '^[0-9]{13}$');
+    t.same(book.properties.createdAt, { type: 'string', format: 'date-time', readOnly: true });
+    const readOnly = Object.entries(book.properties as Json).filter(([, s]) => s.readOnly).map(([name]) => name);
+    t.same(readOnly, ['id', 'createdAt', 'updatedAt']);
+    t.same(book.required, ['id', 'title', 'subtitle', 'author', 'isbn', 'createdAt', 'updatedAt'], 'an answer always has every field');
+    t.same(Object.keys(schemas.BookRequest.properties), ['title', 'subtitle', 'author', 'isbn'], 'read-only fields are not sent');
+    t.same(schemas.BookRequest.required, ['title', 'author', 'isbn'], 'subtitle has a default');
+    t.same(schemas.PatchedBookRequest.required ?? [], [], 'a partial update requires nothing');
+    t.equal(schemas.BookRequest.properties.subtitle.default, '');
+    t.notOk('minLength' in schemas.BookRequest.properties.subtitle, 'the subtitle may be blank');
+    t.equal(schemas.BookRequest.properties.title.minLength, 1, 'the title may not');
+  });
+});
+
+t.test('Swagger UI is served by the app itself', async (t) => {
+  const { client } = await libraryApp(t);
+  const openapi = (await client.get('/openapi.json')).data;
+
+  for (const page of ['/docs', '/docs/']) {
+    await t.test(`${page} is Swagger UI and every asset it names loads from the app`, async (t) => {
+      const res = await client.get(page);
+      t.equal(res.statusCode, 200);
+      t.match(res.headers['content-type'], /^text\/html/);
+      t.match(res.body, /<div id="swagger-ui">/);
+      const assets = [...res.body.matchAll(/<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      t.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), 'scripts and stylesheets');
+      for (const asset of assets) {
+        t.notMatch(asset, /^(https?:)?\/\//, `${asset} is not on a CDN`);
+        const url = new URL(asset, `http://localhost${page}`);
+        t.match(url.pathname, /^\/docs\//, `${asset} resolves under /docs/`);
+        const loaded = await client.get(url.pathname);
+        t.equal(loaded.statusCode, 200, url.pathname);
+        t.ok(loaded.rawPayload.length > 0, `${url.pathname} has a body`);
+        const kind = url.pathname.endsWith('.js') ? /javascript/ : url.pathname.endsWith('.css') ? /^text\/css/ : /^image\//;
+        t.match(loaded.headers['content-type'], kind, `${url.pathname} content type`);
+      }
+    });
+  }
+
+  await t.test('the document Swagger UI loads is the one at /openapi.json', async (t) => {
+    const initializer = (await client.get('/docs/static/swagger-initializer.js')).body;
+    const relative = initializer.match(/url: resolveUrl\('([^']+)'\)/)?.[1];
+    t.equal(relative, './json');
+    const loaded = await client.get(new URL(relative!, 'http://localhost/docs/').pathname);
+    t.equal(loaded.statusCode, 200);
+    t.same(loaded.data, openapi);
+  });
+});
+
+t.test('the CLI writes the document the app serves', async (t) => {
+  const { client } = await libraryApp(t);
+  const served = (await client.get('/openapi.json')).data;
+  const dir = await mkdtemp(join(tmpdir(), 'fastrest-openapi-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const target = join(dir, 'openapi.json');
+  const { DATABASE_URL: _, ...env } = process.env;
+  const { stdout } = await run(process.execPath, ['src/library/cli.ts', 'openapi', target], { cwd: root, env: { ...env, DATA_DIR: 'memory://' } });
+  t.match(stdout, `Wrote ${target}`);
+  const written = await readFile(target, 'utf8');
+  t.same(JSON.parse(written), served);
+  t.ok(written.endsWith('}\n'), 'the file ends with a newline');
+  t.match(written, /^\{\n {2}"openapi": "3\.1\.0"/, 'indented for review in diffs');
+});
