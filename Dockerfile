@@ -1,0 +1,42 @@
+# The Library (fastrest's flagship app) as a container image.
+# Node 24 runs the TypeScript sources directly (type stripping): there is no build step, the
+# image holds src/, schemas/, migrations/ and the production dependencies only.
+#
+#   docker build -t fastrest .
+#   docker run -p 3000:3000 -e DATABASE_URL=postgres://user:pass@db:5432/library fastrest
+#
+# Configuration comes from the environment only (see docs/deploy.md).
+
+ARG NODE_IMAGE=docker.io/library/node:24-slim
+
+# --- deps: production dependencies, exactly as locked, no install scripts --------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- runtime ------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATA_DIR=/app/.data/pglite \
+    MIGRATE_ON_START=true
+WORKDIR /app
+RUN mkdir -p /app/.data && chown node:node /app/.data
+USER node
+EXPOSE 3000
+# slim images have no curl: node itself asks the readiness probe.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# main.ts handles SIGTERM: stops accepting, lets in-flight requests finish (at most 10 s), exits 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "src/library/main.ts"]
+# The files come last, so that a code change rebuilds only these layers. They stay owned by
+# root (read-only for the app); only the embedded database's folder (above) is the app user's.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY schemas ./schemas
+COPY migrations ./migrations
+COPY src ./src
