@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { defineEntity, p } from '@mikro-orm/core';
+import t, { type Test } from 'tap';
+import { migrationsPath } from '../src/library/config.ts';
+import { entities } from '../src/library/entities.ts';
+import { createTestDatabase, openDatabase, schemaDrifted } from '../src/rest/index.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const run = promisify(execFile);
+const committed = (await readdir(migrationsPath)).filter((f) => /^Migration\d+\.ts$/.test(f)).map((f) => f.replace(/\.ts$/, '')).sort();
+
+/** The environment of a child process: this Node first on PATH, the given database settings only. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _, DATA_DIR: __, ...env } = process.env;
+  return { ...env, PATH: `${dirname(process.execPath)}${delimiter}${env['PATH'] ?? ''}`, ...extra };
+}
+
+/** The Book entity as the committed migrations create it, with `change` applied to its properties. */
+function bookVariant(change: (props: Record<string, any>) => Record<string, any>) {
+  const props = {
+    id: p.integer().primary().autoincrement(),
+    title: p.string().length(250),
+    subtitle: p.string().length(250).default(''),
+    author: p.string().length(100),
+    isbn: p.string().length(13).unique(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  };
+  return defineEntity({ name: 'Book', tableName: 'library_book', properties: change(props) as typeof props });
+}
+
+async function driftOf(t: Test, entity: ReturnType<typeof bookVariant>) {
+  const db = await createTestDatabase({ entities: [entity], migrationsPath });
+  t.teardown(() => db.drop());
+  return schemaDrifted(db.orm);
+}
+
+t.test('the committed migrations create exactly what the entities describe', async (t) => {
+  t.ok(committed.length > 0, 'there are committed migrations');
+  const db = await createTestDatabase({ entities, migrationsPath });
+  t.teardown(() => db.drop());
+  t.equal(await schemaDrifted(db.orm), false);
+  const executed = (await db.orm.migrator.getExecuted()).map((m) => m.name);
+  t.same(executed.sort(), committed, 'every committed migration was applied');
+});
+
+t.test('the drift check fails when an entity changes without a migration', async (t) => {
+  t.equal(await driftOf(t, bookVariant((props) => props)), false, 'an identical definition has not drifted');
+  t.equal(await driftOf(t, bookVariant((props) => ({ ...props, edition: p.integer().nullable() }))), true, 'a new column has');
+  t.equal(await driftOf(t, bookVariant((props) => ({ ...props, title: p.string().length(300) }))), true, 'a longer column has');
+});
+
+t.test('`checkmigrations` exits 0 while the migrations match the entities', async (t) => {
+  const { stdout } = await run(process.execPath, ['src/library/cli.ts', 'checkmigrations'], { cwd: root, env: childEnv({ DATA_DIR: 'memory://' }) });
+  t.match(stdout, 'Migrations match the entities.');
+});
+
+t.test('`npm run migrate` applies the migrations to a fresh PGlite data folder, once', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fastrest-migrate-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dataDir = join(dir, 'pglite');
+  const env = childEnv({ DATA_DIR: dataDir });
+  const first = await run('npm', ['run', '--silent', 'migrate'], { cwd: root, env });
+  t.equal(first.stdout.trim(), `Applied: ${committed.join(', ')}`);
+  const second = await run('npm', ['run', '--silent', 'migrate'], { cwd: root, env });
+  t.equal(second.stdout.trim(), 'No migrations to apply.', 'running it again changes nothing');
+
+  const orm = await openDatabase({ dataDir, entities, migrationsPath });
+  t.teardown(() => orm.close(true));
+  t.same((await orm.migrator.getExecuted()).map((m) => m.name).sort(), committed);
+  t.equal(await schemaDrifted(orm), false, 'the folder holds the schema of the entities');
+});
+
+t.test('`npm run migrate` applies the migrations to a fresh PostgreSQL database, once', { skip: process.env['DATABASE_URL'] ? false : 'DATABASE_URL is not set' }, async (t) => {
+  const db = await createTestDatabase({ entities, migrationsPath, migrate: false });
+  t.teardown(() => db.drop());
+  const env = childEnv({ DATABASE_URL: db.url! });
+  const first = await run('npm', ['run', '--silent', 'migrate'], { cwd: root, env });
+  t.equal(first.stdout.trim(), `Applied: ${committed.join(', ')}`);
+  const second = await run('npm', ['run', '--silent', 'migrate'], { cwd: root, env });
+  t.equal(second.stdout.trim(), 'No migrations to apply.');
+  t.equal(await schemaDrifted(db.orm), false);
+});
