@@ -9,7 +9,7 @@ import { SetupError, ValidationError } from '../exceptions.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer, SerializerOutput } from '../serializers.ts';
 import { BaseFilterBackend, escapeLike, formTarget, queryParam, urlWith, type AnyQueryBuilder, type FilterHtml } from './base.ts';
-import { nest, parseValue, resolvePath, valueHint, type FieldPath, type ValueKind } from './values.ts';
+import { kindName, nest, parseValue, resolvePath, valueHint, type FieldPath, type ValueKind } from './values.ts';
 
 /** Every lookup `FieldFilterBackend` knows, as django-filter names them. */
 export const LOOKUPS = [
@@ -138,7 +138,7 @@ export class FieldFilterBackend extends BaseFilterBackend {
       for (const lookup of lookups) {
         if (!LOOKUPS.includes(lookup)) throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names an unknown lookup "${lookup}" for "${name}"`);
         if (!lookupFits(lookup, field.kind)) {
-          throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names "${name}" with lookup "${lookup}", which does not fit a ${field.kind} field`);
+          throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names "${name}" with lookup "${lookup}", which does not fit ${kindName(field.kind)}`);
         }
         const verbose = VERBOSE[lookup];
         params.push({ param: lookup === 'exact' ? name : `${name}__${lookup}`, lookup, field, label: verbose ? `${field.label} ${verbose}` : field.label });

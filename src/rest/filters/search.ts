@@ -9,7 +9,7 @@ import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer } from '../serializers.ts';
 import { BaseFilterBackend, formTarget, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
 import { lookupCondition, type FieldPathOf, type Lookup } from './lookups.ts';
-import { nest, parseValue, resolvePath, type FieldPath } from './values.ts';
+import { kindName, nest, parseValue, resolvePath, type FieldPath } from './values.ts';
 
 /** The fields a view searches; `^` makes a field match at the start, `=` the whole value. */
 export type SearchFields<S = ModelSerializer> = readonly (FieldPathOf<S> | `${'^' | '='}${FieldPathOf<S>}`)[];
@@ -68,7 +68,7 @@ export class SearchFilter extends BaseFilterBackend {
       const lookup = PREFIXES[prefix] ?? 'icontains';
       if (field.kind === 'string') return { field, lookup };
       if (lookup === 'iexact' && field.kind !== 'other') return { field, lookup: 'exact' };
-      throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names "${declared}": a ${field.kind} field can only be searched exactly ("=${field.name}")`);
+      throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names "${declared}": ${kindName(field.kind)} can only be searched exactly ("=${field.name}")`);
     });
     compiled.set(view, { serializer, fields });
     return fields;

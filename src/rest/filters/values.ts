@@ -114,13 +114,15 @@ export function resolvePath(serializer: ModelSerializer, name: string, where: st
     if (prop && prop.kind && prop.kind !== 'scalar') return fail(`"${first}" is a to-many relation`);
     return describe(name, field.schema, prop, field.label, [first!]);
   }
+  let previous = first!;
   for (const segment of rest) {
-    if (!relation(prop)) return fail(`"${prop?.name ?? first}" is not a to-one relation`);
+    if (!relation(prop)) return fail(`"${previous}" is not a to-one relation`);
     const target = targetOf(prop!);
-    if (!target) return fail(`the target of "${prop?.name}" is unknown`);
+    if (!target) return fail(`the target of "${previous}" is unknown`);
     entity = target;
     prop = entity.meta.properties[segment];
     if (!prop) return fail(`${entity.meta.className ?? entity.meta.name} has no property "${segment}"`);
+    previous = segment;
   }
   const last = rest[rest.length - 1]!;
   const label = `${field.label} ${labelOf(rest.join(' ')).toLowerCase()}`;
@@ -229,6 +231,11 @@ export function parseValue(path: Pick<FieldPath, 'kind' | 'choices' | 'min' | 'm
     default:
       return bad('Enter a valid value.');
   }
+}
+
+/** "a datetime field", "an integer field". */
+export function kindName(kind: ValueKind): string {
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} field`;
 }
 
 /** What a value of this kind looks like, for descriptions and form inputs. */
