@@ -27,6 +27,13 @@ const app = await buildApp(orm, {
 });
 
 let closing = false;
+// Fastify only closes connections idle when the close starts: an answer sent while closing
+// must end its keep-alive connection, or the close waits for the client (72 s keep-alive).
+app.addHook('onSend', async (_request, reply, payload) => {
+  if (closing) reply.header('connection', 'close');
+  return payload;
+});
+
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;

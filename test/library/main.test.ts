@@ -1,0 +1,194 @@
+/**
+ * `npm start` over real HTTP: the network, the signals and the data folder are the point here,
+ * so the server runs as a child process on a free port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import { migrationsPath } from '../../src/library/config.ts';
+import { entities } from '../../src/library/entities.ts';
+import { sampleBooks } from '../../src/library/seed.ts';
+import { createTestDatabase } from '../../src/rest/index.ts';
+import { isbn } from '../helpers.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+/** `node src/library/main.ts` as a child process, with its output kept for assertions. */
+class Server {
+  readonly child: ChildProcess;
+  readonly base: string;
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(port: number, env: Record<string, string>) {
+    const { DATABASE_URL: _, DATA_DIR: __, ...inherited } = process.env;
+    this.base = `http://127.0.0.1:${port}`;
+    this.child = spawn(process.execPath, ['src/library/main.ts'], {
+      cwd: root,
+      env: { ...inherited, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.child.stderr!.on('data', (chunk) => (this.output += chunk));
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }));
+  }
+
+  /** Waits until `check` passes, failing early (with the server's output) if the server exits. */
+  async until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    for (let i = 0; i < 600; i++) {
+      if (await check()) return;
+      if (exited) throw new Error(`the server exited while waiting for ${what}:\n${this.output}`);
+      await sleep(50);
+    }
+    throw new Error(`gave up waiting for ${what}:\n${this.output}`);
+  }
+
+  async ready(): Promise<void> {
+    await this.until('/ready', async () => {
+      try {
+        return (await fetch(`${this.base}/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Stops the server (if still running) and returns how it exited. */
+  async stop() {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+async function startServer(t: Test, env: Record<string, string>): Promise<Server> {
+  const server = new Server(await freePort(), env);
+  t.teardown(async () => {
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  });
+  await server.ready();
+  return server;
+}
+
+const json = async (server: Server, path: string, init?: RequestInit) => {
+  const res = await fetch(`${server.base}${path}`, init);
+  return { status: res.status, headers: res.headers, data: (await res.json()) as any };
+};
+
+/**
+ * Starts a POST and stops after its headers and half its body, as a slow client does. The agent
+ * keeps its connection open for as long as the server allows, as browsers and proxies do.
+ */
+function slowPost(server: Server, path: string, body: unknown, agent: http.Agent) {
+  const payload = Buffer.from(JSON.stringify(body));
+  const request = http.request(`${server.base}${path}`, {
+    method: 'POST',
+    agent,
+    headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
+  });
+  const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders; data: any }>((resolve, reject) => {
+    request.on('error', reject);
+    request.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, data: JSON.parse(text) }));
+    });
+  });
+  const half = Math.floor(payload.length / 2);
+  request.write(payload.subarray(0, half));
+  return { response, finish: () => request.end(payload.subarray(half)) };
+}
+
+/** The life of the Library on one database: first start, a write, a graceful stop, a restart. */
+async function lifecycle(t: Test, env: Record<string, string>) {
+  const added = { title: 'Crafting Interpreters', subtitle: '', author: 'Robert Nystrom', isbn: isbn(4242) };
+  const inFlight = { title: 'Written while closing', subtitle: '', author: 'A Slow Client', isbn: isbn(4343) };
+
+  await t.test('a first start migrates, seeds the sample books and serves them', async (t) => {
+    const server = await startServer(t, env);
+    const home = await fetch(`${server.base}/`);
+    t.equal(home.status, 200);
+    t.match(home.headers.get('content-type'), /^text\/html/);
+    const page = await home.text();
+    t.match(page, '<h1>All books</h1>');
+    t.match(page, `${sampleBooks.length} books`);
+    const list = await json(server, '/api/books/');
+    t.equal(list.status, 200);
+    t.same(list.data.map((b: { isbn: string }) => b.isbn).sort(), sampleBooks.map((b) => b.isbn).sort(), 'the five sample books');
+
+    const created = await json(server, '/api/books/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(added),
+    });
+    t.equal(created.status, 201);
+    t.match(created.data, added);
+    t.equal(created.headers.get('location'), `${server.base}/api/books/${created.data.id}/`);
+
+    await t.test('SIGTERM lets the request in flight finish, then exits 0', async (t) => {
+      const agent = new http.Agent({ keepAlive: true });
+      t.teardown(() => agent.destroy());
+      const before = server.output.length;
+      const slow = slowPost(server, '/api/books/', inFlight, agent);
+      await server.until('the slow request to arrive', () => /"method":"POST"/.test(server.output.slice(before)));
+      server.child.kill('SIGTERM');
+      await server.until('the server to start closing', () => server.output.includes('closing: finishing in-flight requests'));
+      await t.rejects(fetch(`${server.base}/health`), 'a new connection is refused while closing');
+      slow.finish();
+      const res = await slow.response;
+      t.equal(res.status, 201, 'the request in flight completed');
+      t.match(res.data, inFlight);
+      t.equal(res.headers.connection, 'close', 'the answer closes its keep-alive connection, so the close need not wait for it');
+      const { code, signal } = await server.exited;
+      t.equal(signal, null);
+      t.equal(code, 0, 'a clean exit (the 10 s guard exits 1)');
+      t.notMatch(server.output, /graceful close took longer/);
+    });
+  });
+
+  await t.test('a restart on the same database keeps the data and does not seed again', async (t) => {
+    const server = await startServer(t, env);
+    const list = await json(server, '/api/books/');
+    const isbns = list.data.map((b: { isbn: string }) => b.isbn);
+    t.equal(list.data.length, sampleBooks.length + 2);
+    t.ok(isbns.includes(added.isbn), 'the book created before the restart is there');
+    t.ok(isbns.includes(inFlight.isbn), 'so is the one written while closing');
+    for (const sample of sampleBooks) t.equal(isbns.filter((i: string) => i === sample.isbn).length, 1, `${sample.title} once`);
+    const { code } = await server.stop();
+    t.equal(code, 0);
+  });
+}
+
+t.test('npm start on embedded PGlite in a data folder', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fastrest-main-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await lifecycle(t, { DATA_DIR: join(dir, 'pglite') });
+});
+
+const serverUrl = process.env['DATABASE_URL'];
+t.test('npm start on a fresh PostgreSQL database', { skip: serverUrl ? false : 'DATABASE_URL is not set: no PostgreSQL server to create a database on' }, async (t) => {
+  const db = await createTestDatabase({ entities, migrationsPath, migrate: false, serverUrl });
+  await db.orm.close(true);
+  t.teardown(() => db.drop());
+  await lifecycle(t, { DATABASE_URL: db.url! });
+});
