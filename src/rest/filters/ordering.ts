@@ -65,6 +65,11 @@ export class OrderingFilter extends BaseFilterBackend {
     return unique.length ? unique : this.getDefaultOrdering(view);
   }
 
+  /** The ordering terms: requests ordered alike share one query. */
+  override queryShape(request: FastifyRequest, view: GenericAPIView): string | null {
+    return this.getOrdering(request, view).join(',');
+  }
+
   filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
     const serializer = view.getSerializer(request);
     const valid = this.getValidFields(view, serializer);
