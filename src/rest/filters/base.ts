@@ -21,6 +21,15 @@ export abstract class BaseFilterBackend {
   /** Narrows `qb` for this request; must only add parameterised conditions. */
   abstract filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder;
 
+  /**
+   * A key for the query this backend makes of this request: requests with equal keys get the same
+   * SQL (values aside), so views compile it once and prepare it on the database. `null` (the
+   * default) when the query may depend on anything else of the request, the user for instance.
+   */
+  queryShape(_request: FastifyRequest, _view: GenericAPIView): string | null {
+    return null;
+  }
+
   /** Query parameters this backend reads, as JSON Schema properties (OpenAPI and validation). */
   getQuerystringProperties(_view: GenericAPIView): Record<string, Record<string, unknown>> {
     return {};

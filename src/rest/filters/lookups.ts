@@ -166,6 +166,12 @@ export class FieldFilterBackend extends BaseFilterBackend {
     return { values };
   }
 
+  /** Unfiltered requests (no parameter with a value) share one query. */
+  override queryShape(request: FastifyRequest, view: GenericAPIView): string | null {
+    const params = this.getFilterParams(view, view.getSerializer(request));
+    return params.every((p) => (queryParam(request, p.param) ?? '') === '') ? '' : null;
+  }
+
   filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
     const errors: Record<string, string[]> = {};
     const conditions: unknown[] = [];

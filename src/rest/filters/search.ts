@@ -81,6 +81,11 @@ export class SearchFilter extends BaseFilterBackend {
     return splitSearchTerms(text);
   }
 
+  /** Requests without search terms share one query. */
+  override queryShape(request: FastifyRequest, view: GenericAPIView): string | null {
+    return this.getSearchFields(view, view.getSerializer(request)).length && this.getSearchTerms(request).length ? null : '';
+  }
+
   filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
     const fields = this.getSearchFields(view, view.getSerializer(request));
     const terms = this.getSearchTerms(request);

@@ -1,0 +1,204 @@
+/**
+ * Prepared statements: SQL compiled once and run again with new values. On PostgreSQL a statement
+ * runs as a named statement of the ORM's own `pg` pool (parsed and planned once per connection);
+ * elsewhere (PGlite), or when the ORM logs queries or shapes its connections (replicas, session
+ * context), it runs through the ORM's connection as any query does. Rows come back through
+ * MikroORM's result mapper, so values have the types the ORM gives them, without building entities.
+ */
+import type { EntityMetadata, MikroORM } from '@mikro-orm/core';
+import type { AnyQueryBuilder } from './filters.ts';
+
+/** A result row, keyed by property name once mapped. */
+export type Row = Record<string, unknown>;
+
+interface NativePool {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+interface Connection {
+  execute(sql: string, params: unknown[], method: 'all' | 'run'): Promise<unknown>;
+  getNativeClient?(): Promise<unknown>;
+}
+
+interface Driver {
+  getConnection(type?: 'read' | 'write'): Connection;
+  mapResult(row: Row, meta: EntityMetadata, populate?: unknown[], qb?: unknown): Row | null;
+  convertException(error: Error): Error;
+}
+
+/** How one ORM runs statements: its `pg` pool when statements may be named there, else its connection. */
+interface Executor {
+  driver: Driver;
+  pool: NativePool | null;
+  utcDates: boolean;
+  /** The ORM's `onQuery` hook, applied to the SQL as the ORM applies it. */
+  onQuery: (sql: string, params: readonly unknown[]) => string;
+}
+
+const executors = new WeakMap<MikroORM, Promise<Executor>>();
+
+/** Whether statements of this ORM may run on its `pg` pool directly: nothing the ORM does per query would be skipped. */
+async function openExecutor(orm: MikroORM): Promise<Executor> {
+  const driver = orm.em.getDriver() as unknown as Driver;
+  const config = orm.config as unknown as { get(key: string): unknown; getLogger(): { isEnabled(namespace: string): boolean } };
+  const connection = driver.getConnection('write');
+  const replicas = config.get('replicas') as unknown[] | undefined;
+  const direct =
+    typeof connection.getNativeClient === 'function' &&
+    !replicas?.length &&
+    !config.getLogger().isEnabled('query') &&
+    config.get('sessionContext') !== 'connection' &&
+    !config.get('onCreateConnection') &&
+    !config.get('onReserveConnection');
+  let pool: NativePool | null = null;
+  if (direct) {
+    // Throws when the client belongs to a Kysely instance passed in `driverOptions`: then the ORM runs everything.
+    const native = (await connection.getNativeClient!().catch(() => null)) as (Partial<NativePool> & { totalCount?: unknown }) | null;
+    // PostgreSQL's pool; PGlite's native client has `query` too, but no pool and no named statements.
+    if (typeof native?.query === 'function' && typeof native.totalCount === 'number') pool = native as NativePool;
+  }
+  const onQuery = (config.get('onQuery') as Executor['onQuery'] | undefined) ?? ((sql: string) => sql);
+  return { driver, pool, utcDates: config.get('forceUtcTimezone') === true, onQuery };
+}
+
+function executorOf(orm: MikroORM): Promise<Executor> {
+  let executor = executors.get(orm);
+  if (!executor) executors.set(orm, (executor = openExecutor(orm)));
+  return executor;
+}
+
+const names = new Map<string, string>();
+/** Statements named per process; past this many distinct texts, statements run unnamed (parsed each time). */
+const MAX_NAMED = 500;
+const unpreparable = new Set<string>();
+
+function nameOf(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `fastrest_${names.size + 1}`));
+  return name;
+}
+
+/** `?` placeholders (MikroORM's) as `$1`, `$2`...; `null` when the SQL has `??` or `$` outside quotes. */
+export function numberedPlaceholders(sql: string): string | null {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      out += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      out += c;
+    } else if (c === '?') {
+      if (sql[i + 1] === '?') return null;
+      out += `$${++n}`;
+    } else if (c === '$') {
+      return null;
+    } else {
+      out += c;
+    }
+  }
+  return quote ? null : out;
+}
+
+const texts = new Map<string, string | null>();
+
+/** `numberedPlaceholders`, remembered for the statements that have names. */
+function textOf(sql: string): string | null {
+  let text = texts.get(sql);
+  if (text === undefined) {
+    text = numberedPlaceholders(sql);
+    if (texts.size < MAX_NAMED) texts.set(sql, text);
+  }
+  return text;
+}
+
+/** A value `pg` sends as MikroORM would inline it, or `undefined` when it cannot tell. */
+function wireValue(value: unknown, utcDates: boolean): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (value instanceof Date && utcDates) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  return undefined;
+}
+
+/**
+ * Runs `sql` (with `?` placeholders) and returns its raw rows: as a named statement on PostgreSQL's
+ * pool when it can, else through the ORM's connection. Errors come back as the ORM's exceptions.
+ */
+export async function runStatement(orm: MikroORM, sql: string, params: readonly unknown[]): Promise<Row[]> {
+  const executor = await executorOf(orm);
+  const { driver, pool } = executor;
+  if (pool && !unpreparable.has(sql)) {
+    const text = textOf(executor.onQuery(sql, params));
+    const values = params.map((p) => wireValue(p, executor.utcDates));
+    if (text !== null && !values.includes(undefined)) {
+      try {
+        return (await pool.query({ name: nameOf(text), text, values })).rows;
+      } catch (error) {
+        // 42P18: a parameter whose type PostgreSQL cannot infer; the ORM inlines it instead.
+        if ((error as { code?: string }).code !== '42P18') throw driver.convertException(error as Error);
+        unpreparable.add(sql);
+      }
+    }
+  }
+  try {
+    return (await driver.getConnection('write').execute(sql, [...params], 'all')) as Row[];
+  } catch (error) {
+    throw driver.convertException(error as Error);
+  }
+}
+
+/** Runs a SELECT query builder as a prepared statement and maps its rows as `qb.execute()` does. */
+export async function executePrepared(orm: MikroORM, qb: AnyQueryBuilder): Promise<Row[]> {
+  const { sql, params } = qb.toQuery();
+  const rows = await runStatement(orm, sql, params);
+  const { driver } = await executorOf(orm);
+  const meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
+  return rows.map((row) => driver.mapResult(row, meta, [], qb) ?? row);
+}
+
+/** A value standing in for a parameter while a query is compiled; replaced on every run. */
+export const slot = (index: number): string => `\u0000fastrest-slot-${index}\u0000`;
+
+/**
+ * A SELECT compiled once from a query builder whose varying values were `slot(0)`, `slot(1)`...:
+ * `run(orm, values)` runs the same SQL with those values as a prepared statement.
+ */
+export class CompiledQuery {
+  readonly sql: string;
+  readonly #params: readonly unknown[];
+  readonly #positions: readonly number[];
+  readonly #meta: EntityMetadata;
+  readonly #qb: AnyQueryBuilder;
+
+  private constructor(qb: AnyQueryBuilder, sql: string, params: readonly unknown[], positions: number[]) {
+    this.sql = sql;
+    this.#params = params;
+    this.#positions = positions;
+    this.#qb = qb;
+    this.#meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
+  }
+
+  /** Compiles `qb`, which holds `slots` of the slot values; `null` when a slot is not a parameter exactly once (the ORM changed it). */
+  static compile(qb: AnyQueryBuilder, slots: number): CompiledQuery | null {
+    const { sql, params } = qb.toQuery();
+    const positions: number[] = [];
+    for (let i = 0; i < slots; i++) {
+      const at = params.indexOf(slot(i));
+      if (at < 0 || params.indexOf(slot(i), at + 1) >= 0) return null;
+      positions.push(at);
+    }
+    return new CompiledQuery(qb, sql, params, positions);
+  }
+
+  /** The rows for these slot values, mapped to property names. */
+  async run(orm: MikroORM, values: readonly unknown[]): Promise<Row[]> {
+    const params = [...this.#params];
+    this.#positions.forEach((at, i) => (params[at] = values[i]));
+    const rows = await runStatement(orm, this.sql, params);
+    const { driver } = await executorOf(orm);
+    return rows.map((row) => driver.mapResult(row, this.#meta, [], this.#qb) ?? row);
+  }
+}
