@@ -6,7 +6,9 @@ import type { MikroORM } from '@mikro-orm/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Health, Ready } from '../../schemas/health.ts';
-import { addSharedSchema, databaseAnswers, databasePlugin, DefaultRouter, fastrest, serverOptions, type RestSettings } from '../rest/index.ts';
+import { addSharedSchema, authPlugin, databaseAnswers, databasePlugin, DefaultRouter, fastrest, serverOptions, type RestSettings } from '../rest/index.ts';
+import { librarySecurity, loadAuthConfig } from './auth.ts';
+import { ReadingListViewSet } from './reading-lists.ts';
 import { BookViewSet } from './views.ts';
 import { website } from './website.ts';
 
@@ -19,14 +21,23 @@ export const librarySettings: Partial<RestSettings> = {
 
 /** The API's routes, as data. */
 export function libraryRouter(): DefaultRouter {
-  return new DefaultRouter().register('books', new BookViewSet(), { basename: 'book' });
+  return new DefaultRouter()
+    .register('books', new BookViewSet(), { basename: 'book' })
+    .register('reading-lists', new ReadingListViewSet(), { basename: 'readinglist' });
 }
 
-/** Builds the Library on an open database; the app closes the database when it closes. */
-export async function buildApp(orm: MikroORM, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ ...serverOptions(librarySettings), ...fastifyOptions }).withTypeProvider<TypeBoxTypeProvider>();
+/**
+ * Builds the Library on an open database; the app closes the database when it closes.
+ * `overrides` replace settings (tests pass throttles with a fake clock, or a shared store).
+ */
+export async function buildApp(orm: MikroORM, fastifyOptions: FastifyServerOptions = {}, overrides: Partial<RestSettings> = {}): Promise<FastifyInstance> {
+  const security = librarySecurity(loadAuthConfig());
+  const settings: Partial<RestSettings> = { ...librarySettings, ...security.settings, ...overrides };
+  const app = Fastify({ ...serverOptions(settings), ...fastifyOptions }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onClose', () => security.close());
   await app.register(databasePlugin, { orm });
-  await app.register(fastrest, { settings: librarySettings });
+  await app.register(fastrest, { settings });
+  await app.register(authPlugin);
   addSharedSchema(app, Health);
   addSharedSchema(app, Ready);
   await app.register(libraryRouter().plugin('/api'));

@@ -5,10 +5,12 @@
  *   checkmigrations   exit 1 when the entities and the migrations have drifted apart
  *   seed              give an empty database the sample books
  *   openapi [FILE]    write the OpenAPI document (default schemas/openapi.json)
+ *   createsuperuser   make a staff superuser: prompts, or --noinput with FASTREST_SUPERUSER_USERNAME/_EMAIL/_PASSWORD
+ *   changepassword U  set user U's password (prompts twice)
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { migrate, openDatabase, schemaDrifted } from '../rest/index.ts';
+import { authCommands, migrate, openDatabase, runAuthCommand, schemaDrifted } from '../rest/index.ts';
 import { buildApp } from './app.ts';
 import { loadConfig, migrationsPath } from './config.ts';
 import { entities } from './entities.ts';
@@ -51,8 +53,14 @@ try {
       console.log(`Wrote ${target}`);
       break;
     }
+    case 'createsuperuser':
+    case 'changepassword': {
+      const io = { em: orm.em.fork(), env: process.env, input: process.stdin, output: process.stdout, error: process.stderr };
+      code = await runAuthCommand(command, args, io);
+      break;
+    }
     default:
-      console.error('usage: node src/library/cli.ts migrate|makemigrations|checkmigrations|seed|openapi [FILE]');
+      console.error(`usage: node src/library/cli.ts migrate|makemigrations|checkmigrations|seed|openapi [FILE]|${authCommands.join('|')}`);
       code = 2;
   }
 } finally {

@@ -3,6 +3,7 @@
  * the migrations and (through the serializers) every API schema derive from these definitions.
  */
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { authEntities, User } from '../rest/index.ts';
 
 /** A book, as in DRF's beginners' tutorial. */
 export const Book = defineEntity({
@@ -21,5 +22,23 @@ export const Book = defineEntity({
 
 export type Book = InferEntity<typeof Book>;
 
-/** Every entity of the app, in the order the ORM should discover them. */
-export const entities = [Book];
+/** A member's named list of books, private unless made public (served by ./reading-lists.ts). */
+export const ReadingList = defineEntity({
+  name: 'ReadingList',
+  tableName: 'library_readinglist',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    name: p.string().length(100),
+    description: p.string().length(500).default(''),
+    isPublic: p.boolean().default(false),
+    owner: p.manyToOne(User).deleteRule('cascade').index(),
+    books: p.manyToMany(Book).pivotTable('library_readinglist_books'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+
+export type ReadingList = InferEntity<typeof ReadingList>;
+
+/** Every entity of the app, in the order the ORM should discover them; the user model comes from fastrest. */
+export const entities = [Book, ReadingList, ...authEntities];

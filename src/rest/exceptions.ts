@@ -161,6 +161,8 @@ export const setupErrorCodes = {
   FASTREST_ERR_SETTINGS: 'A setting has an invalid value.',
   FASTREST_ERR_DATABASE_URL: 'DATABASE_URL is not a postgres:// or postgresql:// URL.',
   FASTREST_ERR_FILTER_CONFIG: "A view's filter, search or ordering fields name a field its serializer lacks, or a lookup that does not fit the field's type.",
+  FASTREST_ERR_THROTTLE_RATE: "A throttle rate is not like 100/min, or no rate is set for a throttle's scope.",
+  FASTREST_ERR_AUTH_CONFIG: 'The auth plugin has no secretKey, or a permission needs a model the view does not have.',
 } as const;
 
 export type SetupErrorCode = keyof typeof setupErrorCodes;

@@ -111,6 +111,10 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   /** One row for reading, without building an entity (fast path of retrieve). */
   async getRow(request: FastifyRequest): Promise<Record<string, unknown>> {
     const serializer = this.getSerializer(request);
+    // Object-level permissions need the entity, so they take the `getObject` path.
+    if (this.getPermissions(request).some((p) => p.hasObjectPermission)) {
+      return serializer.toRepresentation(await this.getObject(request)) as Record<string, unknown>;
+    }
     const qb = this.filterQueryset(request, this.getQueryset(request));
     const row = await qb.select(serializer.readableFieldNames).andWhere(this.lookupFilter(request)).limit(1).execute('get');
     if (!row) throw new NotFound();

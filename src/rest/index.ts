@@ -51,3 +51,74 @@ export {
   type DatabaseOptions,
 } from './database.ts';
 export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase } from './testing.ts';
+export {
+  BaseAuthentication,
+  BasicAuthentication,
+  SessionAuthentication,
+  TokenAuthentication,
+  type AuthResult,
+  type TokenAuthenticationOptions,
+} from './authentication.ts';
+export {
+  allowedMethods,
+  AllowAny,
+  and,
+  BasePermission,
+  cloneRequest,
+  defaultPermsMap,
+  DjangoModelPermissions,
+  DjangoModelPermissionsOrAnonReadOnly,
+  IsAdminUser,
+  IsAuthenticated,
+  IsAuthenticatedOrReadOnly,
+  IsOwner,
+  not,
+  or,
+  SAFE_METHODS,
+  userHasPerms,
+  withMessage,
+  type IsOwnerOptions,
+  type ModelPermissionsOptions,
+  type PermissionLike,
+  type PermissionOptions,
+} from './permissions.ts';
+export {
+  AnonRateThrottle,
+  BaseThrottle,
+  defaultThrottleStore,
+  MemoryThrottleStore,
+  parseRate,
+  RedisThrottleStore,
+  ScopedRateThrottle,
+  SimpleRateThrottle,
+  UserRateThrottle,
+  type Rate,
+  type RateThrottleOptions,
+  type ThrottleHit,
+  type ThrottleStore,
+} from './throttling.ts';
+export { authEntities, Group, Permission as PermissionEntity, Session, Token, User } from './auth/models.ts';
+export { hashPassword, passwordProblems, verifyPassword } from './auth/passwords.ts';
+export {
+  addToGroups,
+  checkCredentials,
+  closeSession,
+  createSuperuser,
+  createToken,
+  createUser,
+  ensureGroup,
+  ensurePermission,
+  findToken,
+  findUser,
+  grantPermissions,
+  hasPerms,
+  openSession,
+  permissionsOf,
+  revokeTokens,
+  sessionUser,
+  setPassword,
+  type NewUser,
+} from './auth/users.ts';
+export { checkCsrfToken, csrfToken, isSafeMethod, type CsrfOptions } from './auth/csrf.ts';
+export { authPlugin, AuthTokenView, INVALID_LOGIN, isSafeNext, type AuthConfig, type AuthPluginOptions } from './auth/plugin.ts';
+export { authCommands, runAuthCommand, type CommandIO } from './auth/commands.ts';

@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { FieldInfo } from './fields.ts';
+import { allowedMethods } from './permissions.ts';
 import type { GenericViewSet } from './viewsets.ts';
 
 /** One field as OPTIONS describes it. */
@@ -53,17 +54,19 @@ export function describeField(field: FieldInfo): FieldMetadata {
 
 /** Base metadata class: override `determineMetadata` to answer OPTIONS differently. */
 export class SimpleMetadata {
-  /** The OPTIONS body of a route of `view`; `writeMethods` are the methods whose fields are listed. */
-  determineMetadata(request: FastifyRequest, view: GenericViewSet, detail: boolean, writeMethods: string[]): Record<string, unknown> {
+  /** The OPTIONS body of a route of `view`; `writeMethods` whose fields are listed, those the user may use only. */
+  async determineMetadata(request: FastifyRequest, view: GenericViewSet, detail: boolean, writeMethods: string[]): Promise<Record<string, unknown>> {
     const body: Record<string, unknown> = {
       name: `${view.name} ${detail ? 'Instance' : 'List'}`,
       description: view.description,
       renders: ['application/json'],
       parses: ['application/json'],
     };
-    if (writeMethods.length) {
+    // DRF's determine_actions: PUT on an item also needs the object, and its object-level permissions.
+    const permitted = await allowedMethods(request, view, writeMethods, detail ? { object: (clone) => view.getObject(clone) } : {});
+    if (permitted.length) {
       const fields = this.describeFields(request, view);
-      body['actions'] = Object.fromEntries(writeMethods.map((m) => [m, fields]));
+      body['actions'] = Object.fromEntries(permitted.map((m) => [m, fields]));
     }
     return body;
   }

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { RestSettings } from './settings.ts';
+import type { Authenticator } from './views.ts';
 import type { ModelSerializer } from './serializers.ts';
 
 /** `{"detail": "..."}`: the body of every error that is not about fields. */
@@ -59,13 +60,33 @@ export function errorResponses(options: { body: boolean; detail: boolean }): Rec
   };
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The document's security schemes by component name, from the authenticators routes use (filled while routes are added). */
+    openapiSecuritySchemes: Record<string, Record<string, unknown>>;
+  }
+}
+
+/** Adds the security schemes of `authenticators` to the document's components (no-op without OpenAPI). */
+export function addSecuritySchemes(app: FastifyInstance, authenticators: readonly Authenticator[]): void {
+  if (!app.hasDecorator('openapiSecuritySchemes')) return;
+  for (const authenticator of authenticators) {
+    const entry = authenticator.getSecurityScheme?.();
+    if (entry) app.openapiSecuritySchemes[entry.name] = entry.scheme;
+  }
+}
+
 /** Registers @fastify/swagger (component names from `$id`) and Swagger UI. */
 export async function registerOpenApi(app: FastifyInstance, settings: Readonly<RestSettings>): Promise<void> {
   for (const schema of [ErrorDetailSchema, ValidationErrorSchema, BadRequestSchema]) addSharedSchema(app, schema);
+  app.decorate('openapiSecuritySchemes', {} as Record<string, Record<string, unknown>>);
+  addSecuritySchemes(app, settings.defaultAuthenticationClasses);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: settings.title, version: settings.version, description: settings.description },
+      // The same object, filled by `addSecuritySchemes` as routes are added; read each time the document is built.
+      components: { securitySchemes: app.openapiSecuritySchemes as never },
     },
     refResolver: {
       buildLocalReference(json, _baseUri, _fragment, i) {

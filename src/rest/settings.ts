@@ -3,6 +3,8 @@
  * reachable as `app.restSettings` and overridable per view through the view's own properties.
  */
 import { SetupError } from './exceptions.ts';
+import { parseRate, type ThrottleStore } from './throttling.ts';
+import type { Authenticator, Permission, Throttle } from './views.ts';
 
 /** Every framework-wide setting with its type; all are optional when passed to the plugin. */
 export interface RestSettings {
@@ -19,6 +21,18 @@ export interface RestSettings {
   pageSize: number | null;
   /** Largest `page_size` a client may ask for. */
   maxPageSize: number;
+  /** Authentication schemes of views that name none (DRF's DEFAULT_AUTHENTICATION_CLASSES); none by default. */
+  defaultAuthenticationClasses: readonly Authenticator[];
+  /** Permissions of views that name none (DRF's DEFAULT_PERMISSION_CLASSES); none allows every request. */
+  defaultPermissionClasses: readonly Permission[];
+  /** Throttles of views that name none (DRF's DEFAULT_THROTTLE_CLASSES). */
+  defaultThrottleClasses: readonly Throttle[];
+  /** Rates by throttle scope, e.g. `{ anon: '100/day', user: '1000/day' }`; `null` turns a scope off. */
+  throttleRates: Readonly<Record<string, string | null>>;
+  /** Where throttles keep request history; `null` gives each app its own memory store. */
+  throttleStore: ThrottleStore | null;
+  /** Signs cookies and ties sessions to passwords (Django's SECRET_KEY); at least 32 characters. */
+  secretKey: string | null;
 }
 
 /** The defaults, as DRF's `DEFAULTS`. */
@@ -31,6 +45,12 @@ export const defaultSettings: Readonly<RestSettings> = Object.freeze({
   bodyLimit: 1024 * 1024,
   pageSize: null,
   maxPageSize: 100,
+  defaultAuthenticationClasses: [],
+  defaultPermissionClasses: [],
+  defaultThrottleClasses: [],
+  throttleRates: {},
+  throttleStore: null,
+  secretKey: null,
 });
 
 /** Merges user settings over the defaults and checks them; the caller's object is not changed. */
@@ -44,6 +64,10 @@ export function resolveSettings(user: Partial<RestSettings> = {}): Readonly<Rest
   }
   if (!Number.isInteger(merged.bodyLimit) || merged.bodyLimit < 1) {
     throw new SetupError('FASTREST_ERR_SETTINGS', `bodyLimit must be a positive integer, got ${merged.bodyLimit}`);
+  }
+  for (const rate of Object.values(merged.throttleRates)) if (rate !== null) parseRate(rate);
+  if (merged.secretKey !== null && merged.secretKey.length < 32) {
+    throw new SetupError('FASTREST_ERR_SETTINGS', 'secretKey must have at least 32 characters');
   }
   for (const key of ['openapiPath', 'docsPath'] as const) {
     if (!merged[key].startsWith('/')) throw new SetupError('FASTREST_ERR_SETTINGS', `${key} must start with "/", got "${merged[key]}"`);

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
+import type { User } from './auth/models.ts';
+import { createToken } from './auth/users.ts';
 import { migrate, openDatabase, type DatabaseOptions } from './database.ts';
 
 /** A database made for one test run. */
@@ -94,6 +96,17 @@ export class APIClient {
   /** Headers sent with every later request, e.g. `Authorization`; `credentials({})` clears them. */
   credentials(headers: Record<string, string>): this {
     this.#headers = { ...headers };
+    return this;
+  }
+
+  /**
+   * Makes later requests as `user` (DRF's `force_authenticate`), through a real token issued for
+   * them, so every policy still runs; `null` goes back to anonymous. Needs the auth entities.
+   */
+  async forceAuthenticate(user: User | null): Promise<this> {
+    const { authorization: _, ...others } = this.#headers;
+    this.#headers = others;
+    if (user) this.#headers['authorization'] = `Token ${(await createToken(this.#app.orm.em.fork(), user)).key}`;
     return this;
   }
 

@@ -5,9 +5,10 @@
  * parsed or validated, and before a 405. Each policy is a list of classes, read per request.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotAuthenticated, PermissionDenied, Throttled } from './exceptions.ts';
+import { APIException, AuthenticationFailed, NotAuthenticated, PermissionDenied, Throttled } from './exceptions.ts';
+import type { RestSettings } from './settings.ts';
 
-/** The user a request is made by; `null` for anonymous requests until authentication lands. */
+/** The user a request is made by; `request.user` is `null` for anonymous requests. */
 export interface RequestUser {
   id: number | string;
   username: string;
@@ -21,6 +22,8 @@ export interface Authenticator {
   authenticate(request: FastifyRequest): Promise<{ user: RequestUser; auth: unknown } | null>;
   /** The `WWW-Authenticate` challenge; a scheme with one makes "not authenticated" a 401, not a 403. */
   authenticateHeader?(request: FastifyRequest): string | undefined;
+  /** The OpenAPI security scheme this authenticator stands for, by component name. */
+  getSecurityScheme?(): { name: string; scheme: Record<string, unknown> } | null;
 }
 
 /** A permission: may this request go on, and (on item routes) may it touch this object? */
@@ -29,12 +32,19 @@ export interface Permission {
   hasObjectPermission?(request: FastifyRequest, view: APIView, object: object): boolean | Promise<boolean>;
   /** Custom message of the 403. */
   message?: string;
+  /** The message of the 403 for this request, when it depends on which part refused (composed permissions). */
+  getMessage?(request: FastifyRequest): string | undefined;
+  /** Whether an anonymous client may use `method` (OpenAPI marks such operations' security as optional). */
+  allowsAnonymous?(method: string): boolean;
 }
 
 /** A throttle: may this request go on now, and if not, in how many seconds? */
 export interface Throttle {
   allowRequest(request: FastifyRequest, view: APIView): boolean | Promise<boolean>;
-  wait(): number | null;
+  /** Seconds until `request`, just refused, would be allowed; `null` when unknown. Instances serve many requests at once. */
+  wait(request: FastifyRequest): number | null;
+  /** What the throttle adds to an operation's OpenAPI responses (the 429). */
+  getOpenApiResponses?(): Record<number, unknown>;
 }
 
 declare module 'fastify' {
@@ -52,26 +62,26 @@ declare module 'fastify' {
 export class APIView {
   /** Authentication schemes tried in order; `undefined` means the app's default. */
   authenticationClasses: Authenticator[] | undefined = undefined;
-  /** Permissions that must all pass; `undefined` means the app's default (allow any). */
+  /** Permissions that must all pass; `undefined` means the app's default (none: allow any). */
   permissionClasses: Permission[] | undefined = undefined;
-  /** Throttles that must all allow the request. */
+  /** Throttles that must all allow the request; `undefined` means the app's default. */
   throttleClasses: Throttle[] | undefined = undefined;
   /** Scope name for scoped throttles. */
   throttleScope: string | undefined = undefined;
 
   /** The authenticators of this request. */
-  getAuthenticators(_request: FastifyRequest): Authenticator[] {
-    return this.authenticationClasses ?? [];
+  getAuthenticators(request: FastifyRequest): readonly Authenticator[] {
+    return this.authenticationClasses ?? request.server.restSettings?.defaultAuthenticationClasses ?? [];
   }
 
   /** The permissions of this request. */
-  getPermissions(_request: FastifyRequest): Permission[] {
-    return this.permissionClasses ?? [];
+  getPermissions(request: FastifyRequest): readonly Permission[] {
+    return this.permissionClasses ?? request.server.restSettings?.defaultPermissionClasses ?? [];
   }
 
   /** The throttles of this request. */
-  getThrottles(_request: FastifyRequest): Throttle[] {
-    return this.throttleClasses ?? [];
+  getThrottles(request: FastifyRequest): readonly Throttle[] {
+    return this.throttleClasses ?? request.server.restSettings?.defaultThrottleClasses ?? [];
   }
 
   /** Runs the policies before the handler (DRF's `initial`). */
@@ -85,13 +95,19 @@ export class APIView {
   /** Picks the renderer for this request; 406 when none fits. Renderers plug in here. */
   async performContentNegotiation(_request: FastifyRequest, _reply: FastifyReply): Promise<void> {}
 
-  /** Sets `request.user` and `request.auth` from the first authenticator that accepts. */
+  /** Sets `request.user` and `request.auth` from the first authenticator that accepts; wrong credentials are a 401/403. */
   async performAuthentication(request: FastifyRequest): Promise<void> {
     request.user = null;
     request.auth = null;
     request.successfulAuthenticator = null;
     for (const authenticator of this.getAuthenticators(request)) {
-      const result = await authenticator.authenticate(request);
+      let result: Awaited<ReturnType<Authenticator['authenticate']>>;
+      try {
+        result = await authenticator.authenticate(request);
+      } catch (error) {
+        if (error instanceof AuthenticationFailed || error instanceof NotAuthenticated) this.challenge(request, error);
+        throw error;
+      }
       if (result) {
         request.user = result.user;
         request.auth = result.auth;
@@ -104,7 +120,7 @@ export class APIView {
   /** Refuses the request unless every permission allows it. */
   async checkPermissions(request: FastifyRequest): Promise<void> {
     for (const permission of this.getPermissions(request)) {
-      if (!(await permission.hasPermission(request, this))) this.permissionDenied(request, permission.message);
+      if (!(await permission.hasPermission(request, this))) this.permissionDenied(request, permission.getMessage?.(request) ?? permission.message);
     }
   }
 
@@ -112,35 +128,59 @@ export class APIView {
   async checkObjectPermissions(request: FastifyRequest, object: object): Promise<void> {
     for (const permission of this.getPermissions(request)) {
       if (permission.hasObjectPermission && !(await permission.hasObjectPermission(request, this, object))) {
-        this.permissionDenied(request, permission.message);
+        this.permissionDenied(request, permission.getMessage?.(request) ?? permission.message);
       }
     }
   }
 
   /** 401 for an anonymous request when the first scheme can challenge, else 403 (DRF's rule). */
   permissionDenied(request: FastifyRequest, message?: string): never {
-    if (request.user === null && request.successfulAuthenticator === null) {
-      const challenge = this.getAuthenticators(request)[0]?.authenticateHeader?.(request);
-      if (challenge) {
-        const error = new NotAuthenticated();
-        error.headers['www-authenticate'] = challenge;
-        throw error;
-      }
-      if (this.getAuthenticators(request).length) {
-        const error = new NotAuthenticated();
-        (error as { status: number }).status = 403;
-        throw error;
-      }
+    if (request.user === null && request.successfulAuthenticator === null && this.getAuthenticators(request).length) {
+      this.challenge(request, new NotAuthenticated());
     }
     throw new PermissionDenied(message);
   }
 
+  /** Throws an authentication error as a 401 with the first scheme's `WWW-Authenticate`, or as a 403 when it has none. */
+  challenge(request: FastifyRequest, error: APIException): never {
+    const header = this.getAuthenticators(request)[0]?.authenticateHeader?.(request);
+    if (header) error.headers['www-authenticate'] = header;
+    else (error as { status: number }).status = 403;
+    throw error;
+  }
+
   /** 429 with `Retry-After` (the longest wait) when a throttle refuses. */
   async checkThrottles(request: FastifyRequest): Promise<void> {
+    let refused = false;
     const waits: number[] = [];
     for (const throttle of this.getThrottles(request)) {
-      if (!(await throttle.allowRequest(request, this))) waits.push(throttle.wait() ?? 0);
+      if (await throttle.allowRequest(request, this)) continue;
+      refused = true;
+      const wait = throttle.wait(request);
+      if (wait !== null) waits.push(wait);
     }
-    if (waits.length) throw new Throttled(Math.max(...waits));
+    if (refused) throw new Throttled(waits.length ? Math.max(...waits) : undefined);
+  }
+
+  /**
+   * What the view's policies add to the OpenAPI operation of `method`: the security requirements
+   * (an empty one when anonymous clients may call it) and the 401/403/429 answers they can give.
+   */
+  openapiPolicies(method: string, settings: Readonly<RestSettings>): { security?: Record<string, string[]>[]; responses: Record<number, unknown> } {
+    const authenticators = this.authenticationClasses ?? settings.defaultAuthenticationClasses;
+    const permissions = this.permissionClasses ?? settings.defaultPermissionClasses;
+    const throttles = this.throttleClasses ?? settings.defaultThrottleClasses;
+    const names = authenticators.map((a) => a.getSecurityScheme?.()?.name).filter((name): name is string => Boolean(name));
+    const anonymous = permissions.every((p) => p.allowsAnonymous?.(method) ?? false);
+    const detail = (description: string) => ({ description, $ref: 'ErrorDetail#' });
+    const responses: Record<number, unknown> = {};
+    if (permissions.length) {
+      // DRF's rule: a 401 only when the first scheme challenges (the schemes' headers do not depend on the request).
+      if (authenticators[0]?.authenticateHeader?.({} as FastifyRequest)) responses[401] = detail('Not authenticated, or wrong credentials');
+      responses[403] = detail('Permission denied (or not authenticated, with a scheme that cannot challenge)');
+    }
+    for (const throttle of throttles) Object.assign(responses, throttle.getOpenApiResponses?.() ?? { 429: detail('Throttled') });
+    if (!names.length) return { responses };
+    return { security: [...names.map((name) => ({ [name]: [] })), ...(anonymous ? [{}] : [])], responses };
   }
 }

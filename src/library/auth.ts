@@ -1,0 +1,81 @@
+/**
+ * The Library's security: who may do what (anyone reads books, members add and edit them, only
+ * staff delete them), which schemes authenticate (session, basic, token), and throttling (a
+ * log-in rate always; anonymous and per-user rates when configured; Redis when REDIS_URL is set).
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import {
+  AnonRateThrottle,
+  BasePermission,
+  BasicAuthentication,
+  IsAuthenticatedOrReadOnly,
+  RedisThrottleStore,
+  SessionAuthentication,
+  TokenAuthentication,
+  UserRateThrottle,
+  type RestSettings,
+  type Throttle,
+} from '../rest/index.ts';
+
+/** What the Library reads from its environment about security. */
+export interface LibraryAuthConfig {
+  /** SECRET_KEY: signs cookies; without it a random key per process is used (sessions end on restart). */
+  secretKey: string | null;
+  /** REDIS_URL: keeps throttle history in Redis so limits hold across instances. */
+  redisUrl: string | null;
+  /** THROTTLE_ANON, THROTTLE_USER, THROTTLE_LOGIN: rates such as `100/min`; anon and user are off when unset. */
+  rates: { anon: string | null; user: string | null; login: string };
+}
+
+/** Reads the security configuration from `env`. */
+export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): LibraryAuthConfig {
+  return {
+    secretKey: env['SECRET_KEY'] || null,
+    redisUrl: env['REDIS_URL'] || null,
+    rates: { anon: env['THROTTLE_ANON'] || null, user: env['THROTTLE_USER'] || null, login: env['THROTTLE_LOGIN'] || '10/min' },
+  };
+}
+
+let processSecret: string | undefined;
+
+/** The secret of this process when SECRET_KEY is unset. */
+function fallbackSecret(): string {
+  processSecret ??= randomBytes(32).toString('base64url');
+  return processSecret;
+}
+
+/** Only staff may delete; other methods pass (combined with IsAuthenticatedOrReadOnly). */
+export class IsStaffToDelete extends BasePermission {
+  override message: string | undefined = 'Only staff may delete books.';
+
+  override hasPermission(request: FastifyRequest): boolean {
+    return request.method !== 'DELETE' || Boolean(request.user?.isStaff);
+  }
+
+  override allowsAnonymous(method: string): boolean {
+    return method !== 'DELETE';
+  }
+}
+
+/** The Library's security settings, and what to close with the app (the Redis connection). */
+export function librarySecurity(config: LibraryAuthConfig): { settings: Partial<RestSettings>; close(): Promise<void> } {
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  const throttles: Throttle[] = [];
+  if (config.rates.anon) throttles.push(new AnonRateThrottle());
+  if (config.rates.user) throttles.push(new UserRateThrottle());
+  return {
+    settings: {
+      secretKey: config.secretKey ?? fallbackSecret(),
+      defaultAuthenticationClasses: [new SessionAuthentication(), new BasicAuthentication(), new TokenAuthentication()],
+      defaultPermissionClasses: [new IsAuthenticatedOrReadOnly()],
+      defaultThrottleClasses: throttles,
+      throttleRates: { anon: config.rates.anon, user: config.rates.user, login: config.rates.login },
+      throttleStore: redis ? new RedisThrottleStore({ client: redis, prefix: 'library:' }) : null,
+    },
+    close: async () => {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * Authentication schemes, as DRF's `authentication.py`: each reads its credentials from the
+ * request and answers the user, `null` to let the next scheme try, or throws `AuthenticationFailed`
+ * (401 when the view's first scheme can challenge, else 403). Session (a signed cookie, with CSRF
+ * enforced on unsafe methods), HTTP Basic and tokens (`Token <key>` or `Bearer <key>`).
+ */
+import '@fastify/cookie';
+import type { FastifyRequest } from 'fastify';
+import { enforceCsrf } from './auth/csrf.ts';
+import type { User } from './auth/models.ts';
+import { checkCredentials, findToken, sessionUser } from './auth/users.ts';
+import { AuthenticationFailed } from './exceptions.ts';
+import type { Authenticator, RequestUser } from './views.ts';
+
+/** What a scheme answers when it recognises the request: the user and the credentials used. */
+export interface AuthResult {
+  user: RequestUser;
+  auth: unknown;
+}
+
+/** Base class of authentication schemes: override `authenticate`, and `authenticateHeader` to challenge. */
+export abstract class BaseAuthentication implements Authenticator {
+  /** The user of the request, `null` when these credentials are absent, or throws when they are wrong. */
+  abstract authenticate(request: FastifyRequest): Promise<AuthResult | null>;
+
+  /** The `WWW-Authenticate` value of a 401; none makes unauthenticated requests 403s. */
+  authenticateHeader(_request: FastifyRequest): string | undefined {
+    return undefined;
+  }
+
+  /** The OpenAPI security scheme this authenticator stands for (Swagger UI's Authorize dialog). */
+  getSecurityScheme(): { name: string; scheme: Record<string, unknown> } | null {
+    return null;
+  }
+
+  /** What the browsable API shows for this scheme (such as a log-in link), or null. */
+  toHtml(_request: FastifyRequest): { template: string; context: Record<string, unknown> } | null {
+    return null;
+  }
+}
+
+/** The `Authorization` header split on spaces, as DRF's `get_authorization_header().split()`. */
+function authorizationParts(request: FastifyRequest): string[] {
+  const header = request.headers.authorization;
+  return typeof header === 'string' ? header.split(/\s+/).filter(Boolean) : [];
+}
+
+function requireActive(user: User): User {
+  if (!user.isActive) throw new AuthenticationFailed('User inactive or deleted.');
+  return user;
+}
+
+/**
+ * The browser's scheme: the user of the signed `sessionid` cookie the log-in page set. Unsafe
+ * methods must carry a CSRF token (`X-CSRFToken` or the `csrfmiddlewaretoken` form field).
+ */
+export class SessionAuthentication extends BaseAuthentication {
+  async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
+    const config = request.server.authConfig;
+    if (!config) return null;
+    const raw = request.cookies?.[config.sessionCookieName];
+    if (!raw) return null;
+    const unsigned = request.unsignCookie(raw);
+    if (!unsigned.valid || !unsigned.value) return null;
+    const user = await sessionUser(request.em, unsigned.value, config.secretKey);
+    if (!user || !user.isActive) return null;
+    enforceCsrf(request, config.csrf);
+    return { user, auth: null };
+  }
+
+  override getSecurityScheme() {
+    return { name: 'cookieAuth', scheme: { type: 'apiKey', in: 'cookie', name: 'sessionid', description: 'The session cookie set by the log-in page.' } };
+  }
+
+  override toHtml(request: FastifyRequest) {
+    const config = request.server.authConfig;
+    return config ? { template: 'login-link', context: { loginUrl: config.loginUrl, logoutUrl: config.logoutUrl } } : null;
+  }
+}
+
+/** HTTP Basic: `Authorization: Basic base64(username:password)`; challenges with `Basic realm="api"`. */
+export class BasicAuthentication extends BaseAuthentication {
+  /** The realm named in the challenge. */
+  realm = 'api';
+
+  async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
+    const parts = authorizationParts(request);
+    if (!parts.length || parts[0]!.toLowerCase() !== 'basic') return null;
+    if (parts.length === 1) throw new AuthenticationFailed('Invalid basic header. No credentials provided.');
+    if (parts.length > 2) throw new AuthenticationFailed('Invalid basic header. Credentials string should not contain spaces.');
+    const encoded = parts[1]!;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+      throw new AuthenticationFailed('Invalid basic header. Credentials not correctly base64 encoded.');
+    }
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const username = colon === -1 ? decoded : decoded.slice(0, colon);
+    const password = colon === -1 ? '' : decoded.slice(colon + 1);
+    return this.authenticateCredentials(request, username, password);
+  }
+
+  /** Checks a username and password (DRF's `authenticate_credentials`). */
+  async authenticateCredentials(request: FastifyRequest, username: string, password: string): Promise<AuthResult> {
+    const user = await checkCredentials(request.em, username, password);
+    if (!user) throw new AuthenticationFailed('Invalid username/password.');
+    return { user: requireActive(user), auth: null };
+  }
+
+  override authenticateHeader(): string {
+    return `Basic realm="${this.realm}"`;
+  }
+
+  override getSecurityScheme() {
+    return { name: 'basicAuth', scheme: { type: 'http', scheme: 'basic' } };
+  }
+}
+
+/** Options of `TokenAuthentication`. */
+export interface TokenAuthenticationOptions {
+  /** Keywords accepted before the key; the first one is the challenge. Default `Token` and `Bearer`. */
+  keywords?: readonly string[];
+}
+
+/** Tokens: `Authorization: Token <key>` (or `Bearer <key>`); keys are looked up by their SHA-256. */
+export class TokenAuthentication extends BaseAuthentication {
+  keywords: readonly string[];
+
+  constructor(options: TokenAuthenticationOptions = {}) {
+    super();
+    this.keywords = options.keywords ?? ['Token', 'Bearer'];
+  }
+
+  async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
+    const parts = authorizationParts(request);
+    if (!parts.length || !this.keywords.some((k) => k.toLowerCase() === parts[0]!.toLowerCase())) return null;
+    if (parts.length === 1) throw new AuthenticationFailed('Invalid token header. No credentials provided.');
+    if (parts.length > 2) throw new AuthenticationFailed('Invalid token header. Token string should not contain spaces.');
+    if (!/^[\x21-\x7e]+$/.test(parts[1]!)) throw new AuthenticationFailed('Invalid token header. Token string should not contain invalid characters.');
+    return this.authenticateCredentials(request, parts[1]!);
+  }
+
+  /** Looks a key up (DRF's `authenticate_credentials`). */
+  async authenticateCredentials(request: FastifyRequest, key: string): Promise<AuthResult> {
+    const token = await findToken(request.em, key);
+    if (!token) throw new AuthenticationFailed('Invalid token.');
+    return { user: requireActive(token.user as unknown as User), auth: token };
+  }
+
+  override authenticateHeader(): string {
+    return this.keywords[0] ?? 'Token';
+  }
+
+  /** HTTP bearer when `Bearer` is accepted (Swagger UI then asks for the key alone), else an `Authorization` API key. */
+  override getSecurityScheme() {
+    const description = 'A key from the obtain-token endpoint.';
+    if (this.keywords.some((k) => k.toLowerCase() === 'bearer')) {
+      return { name: 'tokenAuth', scheme: { type: 'http', scheme: 'bearer', description } };
+    }
+    return { name: 'tokenAuth', scheme: { type: 'apiKey', in: 'header', name: 'Authorization', description: `${description} Send \`${this.keywords[0]} <key>\`.` } };
+  }
+}
