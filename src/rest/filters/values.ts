@@ -102,34 +102,32 @@ export function resolvePath(serializer: ModelSerializer, name: string, where: st
   const fail = (why: string): never => {
     throw new SetupError('FASTREST_ERR_FILTER_CONFIG', `${where} names "${name}": ${why}`);
   };
-  const [first, ...rest] = name.split('__');
+  const [first, ...rest] = name.split('__') as [string, ...string[]];
   const field = serializer.fields.find((f) => f.name === first);
   if (!field) return fail(`${serializer.name} has no field "${first}"`);
   if (field.writeOnly) return fail(`"${first}" is write-only`);
+  // A field may read another property (`source`); the query compares that property.
+  const source = field.source ?? field.name;
   let entity = serializer.entity as unknown as EntityLike;
-  let prop = entity.meta.properties[first!];
-  const relation = (p: PropertyMeta | undefined) => Boolean(p && TO_ONE.has(String(p.kind)));
-  if (!rest.length) {
-    if (relation(prop)) return describe(name, ...foreignKey(serializer.name, first!, prop!), field.label, [first!]);
-    if (prop && prop.kind && prop.kind !== 'scalar') return fail(`"${first}" is a to-many relation`);
-    return describe(name, field.schema, prop, field.label, [first!]);
-  }
-  let previous = first!;
+  let prop = source === '*' ? undefined : entity.meta.properties[source];
+  if (!prop) return fail(`"${first}" has no entity property of its own`);
+  const segments = [source];
   for (const segment of rest) {
-    if (!relation(prop)) return fail(`"${previous}" is not a to-one relation`);
-    const target = targetOf(prop!);
-    if (!target) return fail(`the target of "${previous}" is unknown`);
+    const target = TO_ONE.has(String(prop.kind)) ? targetOf(prop) : undefined;
+    if (!target) return fail(`"${segments[segments.length - 1]}" is not a to-one relation`);
     entity = target;
     prop = entity.meta.properties[segment];
     if (!prop) return fail(`${entity.meta.className ?? entity.meta.name} has no property "${segment}"`);
-    previous = segment;
+    segments.push(segment);
   }
-  const last = rest[rest.length - 1]!;
-  const label = `${field.label} ${labelOf(rest.join(' ')).toLowerCase()}`;
+  const last = segments[segments.length - 1]!;
+  const label = rest.length ? `${field.label} ${labelOf(rest.join(' ')).toLowerCase()}` : field.label;
   const entityName = String(entity.meta.className ?? entity.meta.name);
-  if (relation(prop)) return describe(name, ...foreignKey(entityName, last, prop!), label, [first!, ...rest]);
-  if (prop!.kind && prop!.kind !== 'scalar') return fail(`"${last}" is a to-many relation`);
-  return describe(name, valueSchemaOf(entityName, last, prop!), prop, label, [first!, ...rest]);
+  if (TO_ONE.has(String(prop.kind))) return describe(name, ...foreignKey(entityName, last, prop), label, segments);
+  if (prop.kind && prop.kind !== 'scalar') return fail(`"${last}" is not a column (a ${prop.kind} relation or an embeddable)`);
+  // A plain serializer field's schema carries its overrides; any other column is read from the entity.
+  const schema = !rest.length && field.kind === 'scalar' ? field.schema : valueSchemaOf(entityName, last, prop);
+  return describe(name, schema, prop, label, segments);
 }
 
 /** Wraps a condition in the nesting of a path: `['author', 'name']` gives `{author: {name: cond}}`. */
