@@ -114,3 +114,20 @@ export const databasePlugin = fp(
   },
   { name: 'fastrest-database', fastify: '5.x' },
 );
+
+/**
+ * Runs `work` in a database transaction on `em` (Django's `transaction.atomic`): committed when
+ * it returns, rolled back when it throws. Inside an open transaction it simply joins it.
+ */
+export async function atomic<T>(em: EntityManager, work: () => Promise<T>): Promise<T> {
+  if (em.isInTransaction()) return work();
+  await em.begin();
+  try {
+    const result = await work();
+    await em.commit();
+    return result;
+  } catch (error) {
+    await em.rollback();
+    throw error;
+  }
+}

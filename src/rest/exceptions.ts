@@ -145,6 +145,13 @@ export class Throttled extends APIException {
   }
 }
 
+/** 409 when the request conflicts with the data, e.g. deleting an object other objects still refer to. */
+export class Conflict extends APIException {
+  static override readonly status = 409;
+  static override readonly defaultDetail = 'The request conflicts with the current state of the data.';
+  static override readonly defaultCode = 'conflict';
+}
+
 /** 503 when a dependency such as the database does not answer. */
 export class ServiceUnavailable extends APIException {
   static override readonly status = 503;
@@ -156,6 +163,9 @@ export class ServiceUnavailable extends APIException {
 export const setupErrorCodes = {
   FASTREST_ERR_SERIALIZER_FIELD: 'A serializer names a field its entity does not have.',
   FASTREST_ERR_SERIALIZER_TYPE: 'A serializer cannot map an entity property type to a schema.',
+  FASTREST_ERR_SERIALIZER_OPTIONS: "A serializer sets both 'fields' and 'exclude', or neither.",
+  FASTREST_ERR_SCHEMA_NAME: 'Two different schemas are registered under one component name.',
+  FASTREST_ERR_ACTION_CONFIG: 'An extra action clashes with another route of its viewset, or a view names a route that does not exist.',
   FASTREST_ERR_VIEW_CONFIG: 'A view is missing a required option (such as its serializer).',
   FASTREST_ERR_ROUTER_BASENAME: 'Two router registrations share a basename.',
   FASTREST_ERR_SETTINGS: 'A setting has an invalid value.',

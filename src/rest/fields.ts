@@ -4,6 +4,7 @@
  */
 import { types } from '@mikro-orm/core';
 import { SetupError } from './exceptions.ts';
+import type { Field } from './serializers/field.ts';
 import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
 
 /** Per-field overrides a serializer may declare (DRF's `extra_kwargs`). */
@@ -40,8 +41,15 @@ export interface FieldInfo {
   allowNull: boolean;
   unique: boolean;
   label: string;
-  /** The property's kind in MikroORM (`scalar`, `m:1`...). */
+  /** The property's kind in MikroORM (`scalar`, `m:1`...); `declared` for a declared field with no property of its own. */
   kind: string;
+  /** The entity property the field reads and writes (`*` for the whole object); defaults to `name`. */
+  source?: string;
+  /** The declared field (relation, nested serializer, hyperlink) behind this entry, bound to its serializer. */
+  field?: Field;
+  /** Schemas of the value in a create/full-update body and in a partial body, when they differ from `schema` (nested writes). */
+  requestSchema?: Record<string, unknown>;
+  patchSchema?: Record<string, unknown>;
 }
 
 /** MikroORM entity property options as read from an entity schema's metadata. */

@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { SetupError } from './exceptions.ts';
 import type { RestSettings } from './settings.ts';
 import type { Authenticator } from './views.ts';
 import type { ModelSerializer } from './serializers.ts';
@@ -43,10 +44,21 @@ export function addSharedSchema(app: FastifyInstance, schema: object): void {
   if (!app.getSchema(id)) app.addSchema(schema);
 }
 
-/** Registers a serializer's response, request and partial-request schemas as named components. */
-export function registerSchemas(app: FastifyInstance, serializer: ModelSerializer): void {
+/**
+ * Registers a serializer's response, request and partial-request schemas as named components,
+ * and those of the serializers nested in it. A name is registered once: a different schema under
+ * a name already taken (two serializers both called `Book`) is a setup error.
+ */
+export function registerSchemas(app: FastifyInstance, serializer: ModelSerializer, parts: 'all' | 'response' = 'all'): void {
   const { response, request, patch } = serializer.schemas;
-  for (const schema of [response, request, patch]) addSharedSchema(app, schema);
+  for (const schema of parts === 'all' ? [response, request, patch] : [response]) {
+    const existing = app.getSchema(schema.$id);
+    if (existing && existing !== schema && JSON.stringify(existing) !== JSON.stringify(schema)) {
+      throw new SetupError('FASTREST_ERR_SCHEMA_NAME', `two different schemas are named "${schema.$id}": give one serializer another \`name\``);
+    }
+    addSharedSchema(app, schema);
+  }
+  for (const nested of serializer.nestedSerializers) registerSchemas(app, nested.serializer, nested.writable ? 'all' : 'response');
 }
 
 /** The error responses an operation can give, each with its named schema. */

@@ -31,6 +31,30 @@ export class UrlRegistry {
     return [...this.#templates.keys()];
   }
 
+  /**
+   * The named route a path belongs to and its parameters (Django's `resolve`), or `null`. A
+   * trailing slash is optional, as on the routes; a literal route wins over a parameterised one.
+   */
+  resolve(path: string): { name: string; params: Record<string, string> } | null {
+    const wanted = path.endsWith('/') ? path : `${path}/`;
+    let best: { name: string; params: Record<string, string>; literal: number } | null = null;
+    for (const [name, template] of this.#templates) {
+      const keys: string[] = [];
+      const source = template
+        .replace(/\/?$/, '/')
+        .split(/(:[A-Za-z_][A-Za-z0-9_]*)/)
+        .map((part) => (part.startsWith(':') ? (keys.push(part.slice(1)), '([^/]+)') : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      const match = new RegExp(`^${source}$`).exec(wanted);
+      if (!match) continue;
+      const literal = template.replace(/:[A-Za-z_][A-Za-z0-9_]*/g, '').length;
+      if (best && best.literal >= literal) continue;
+      const params = Object.fromEntries(keys.map((key, i) => [key, decodeURIComponent(match[i + 1]!)]));
+      best = { name, params, literal };
+    }
+    return best && { name: best.name, params: best.params };
+  }
+
   /** The path of a named route with its parameters filled in; throws for an unknown name. */
   path(name: string, params: Record<string, string | number> = {}): string {
     const template = this.#templates.get(name);

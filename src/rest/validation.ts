@@ -58,10 +58,13 @@ const FORMAT_MESSAGES: Record<string, string> = {
   uuid: 'Must be a valid UUID.',
 };
 
-/** The DRF message for one Ajv error; a schema may override it with `x-error-messages`. */
+/**
+ * The DRF message for one Ajv error; a schema may override it with `x-error-messages`, where
+ * `{data_type}` stands for the received value's type (a null keeps "This field may not be null.").
+ */
 export function messageFor(error: SchemaError): string {
   const custom = (error.parentSchema?.[ERROR_MESSAGES_KEYWORD] as Record<string, string> | undefined)?.[error.keyword];
-  if (custom) return custom;
+  if (custom && !(error.keyword === 'type' && error.data === null)) return custom.replace('{data_type}', pythonTypeName(error.data));
   const p = error.params;
   switch (error.keyword) {
     case 'required':

@@ -1,0 +1,177 @@
+/**
+ * Declared fields: the base class of every serializer field that is not read straight from a
+ * column (relations, nested serializers, hyperlinks), as DRF's `Field` with `bind`,
+ * `get_attribute`, `to_representation` and `to_internal_value`.
+ */
+import type { EntityManager, EntitySchema } from '@mikro-orm/core';
+import type { FastifyRequest } from 'fastify';
+import { SetupError } from '../exceptions.ts';
+import { labelOf, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
+import { ERROR_MESSAGES_KEYWORD } from '../validation.ts';
+import type { ModelSerializer } from './model.ts';
+
+/** An entity schema of any entity. */
+export type AnyEntitySchema = EntitySchema<any, any>;
+
+/** What reading and writing may need besides the data: the EntityManager and, for absolute URLs, the request. */
+export interface SerializerContext {
+  em: EntityManager;
+  /** The request being answered; hyperlinked fields need it to build absolute URLs. */
+  request?: FastifyRequest;
+}
+
+/** What validation hooks receive besides the value. */
+export interface ValidationContext<E = object> extends SerializerContext {
+  /** The object being updated; absent on create. */
+  instance?: E;
+  partial: boolean;
+}
+
+/** Options every declared field takes (DRF's core arguments), besides the `FieldOptions` of columns. */
+export interface DeclaredFieldOptions extends Omit<FieldOptions, 'readOnly' | 'required'> {
+  /** The entity property read and written; `'*'` passes the whole object. Defaults to the field's name. */
+  source?: string;
+  readOnly?: boolean;
+  required?: boolean;
+}
+
+/** A related object that validation found missing and that is created when the parent is saved, in its transaction. */
+export class PendingCreate {
+  readonly entity: AnyEntitySchema;
+  readonly data: Record<string, unknown>;
+
+  constructor(entity: AnyEntitySchema, data: Record<string, unknown>) {
+    this.entity = entity;
+    this.data = data;
+  }
+}
+
+/**
+ * Base class of declared fields. `Out` is the representation, `In` what a client sends, `RO`
+ * whether the field is read-only and `Req` whether it is required (`undefined`: as the column says).
+ */
+export abstract class Field<Out = unknown, In = Out, RO extends boolean = boolean, Req extends boolean | undefined = boolean | undefined> {
+  declare readonly '~types': { out: Out; in: In; readOnly: RO; required: Req };
+  readonly options: DeclaredFieldOptions;
+  /** The name the field has in its serializer; set by `bind`. */
+  fieldName = '';
+  /** The serializer the field belongs to; set by `bind`. */
+  parent: ModelSerializer | undefined = undefined;
+
+  constructor(options: DeclaredFieldOptions = {}) {
+    this.options = options;
+  }
+
+  /** A copy of this field attached to `parent` under `name` (DRF's `bind`): one declaration serves every serializer instance. */
+  bind(name: string, parent: ModelSerializer): this {
+    const bound = Object.create(Object.getPrototypeOf(this)) as this;
+    Object.assign(bound, this, { fieldName: name, parent });
+    return bound;
+  }
+
+  /** The entity property read and written. */
+  get source(): string {
+    return this.options.source ?? this.fieldName;
+  }
+
+  /** The parent entity's property behind `source`, if there is one. */
+  get property(): PropertyMeta | undefined {
+    if (!this.parent || this.source === '*') return undefined;
+    return (this.parent.entity.meta.properties as Record<string, PropertyMeta>)[this.source];
+  }
+
+  /** Whether the field only appears in responses. */
+  get readOnly(): boolean {
+    return this.options.readOnly ?? false;
+  }
+
+  /** Whether a null value is accepted and shown; defaults to what the column allows. */
+  get allowNull(): boolean {
+    return this.options.allowNull ?? Boolean(this.property?.nullable);
+  }
+
+  /** JSON Schema of the value, without the null alternative. */
+  abstract valueSchema(): Record<string, unknown>;
+
+  /** The resolved description of the field used by schemas, forms and OPTIONS. */
+  info(): FieldInfo {
+    const prop = this.property;
+    if (!this.parent) throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.constructor.name} is used before being bound to a serializer`);
+    if (this.source !== '*' && !prop && this.needsProperty) {
+      throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.parent.name} has no property "${this.source}" (source of field "${this.fieldName}")`);
+    }
+    const readOnly = this.readOnly;
+    const hasDefault = prop?.default !== undefined || prop?.defaultRaw !== undefined;
+    const schema = this.decorate(this.valueSchema());
+    return {
+      name: this.fieldName,
+      schema,
+      readOnly,
+      writeOnly: this.options.writeOnly ?? false,
+      required: !readOnly && (this.options.required ?? (!hasDefault && !this.allowNull)),
+      allowNull: this.allowNull,
+      unique: false,
+      label: this.options.label ?? labelOf(this.fieldName),
+      kind: prop && this.source === this.fieldName ? (prop.kind ?? 'scalar') : 'declared',
+      source: this.source,
+      field: this,
+    };
+  }
+
+  /** Whether the field reads a property of the parent entity (false for fields computed from the whole object). */
+  protected get needsProperty(): boolean {
+    return true;
+  }
+
+  /** Adds the common options (help text, examples, messages) and the null alternative to a value schema. */
+  protected decorate(schema: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...schema };
+    const description = this.options.description ?? this.property?.comment;
+    if (description) out['description'] = description;
+    if (this.options.examples) out['examples'] = this.options.examples;
+    if (this.options.errorMessages) out[ERROR_MESSAGES_KEYWORD] = { ...(out[ERROR_MESSAGES_KEYWORD] as object), ...this.options.errorMessages };
+    return this.allowNull ? nullable(out) : out;
+  }
+
+  /** The value this field reads from an entity or a row (DRF's `get_attribute`). */
+  getAttribute(item: Record<string, unknown>): unknown {
+    return this.source === '*' ? item : item[this.source];
+  }
+
+  /** Columns of the parent row `getAttribute` needs when reading without building entities. */
+  get columns(): string[] {
+    return this.source === '*' ? [] : [this.source];
+  }
+
+  /** The representation of one value (DRF's `to_representation`); `null` stays `null`. */
+  abstract toRepresentation(value: unknown, ctx?: SerializerContext): unknown;
+
+  /** The representations of many values at once; related fields load their targets in one query. */
+  async representMany(values: unknown[], ctx?: SerializerContext): Promise<unknown[]> {
+    return values.map((value) => (value === null || value === undefined ? null : this.toRepresentation(value, ctx)));
+  }
+
+  /**
+   * The value to save for `data`, which already passed the JSON Schema (DRF's `to_internal_value`);
+   * throws `ValidationError` with this field's messages. Reads only: nothing is written here.
+   */
+  async toInternalValue(data: unknown, _ctx: ValidationContext): Promise<unknown> {
+    return data;
+  }
+}
+
+/** `schema` or null: a reference (`$ref`, or `allOf` of one) gains an `anyOf`, a typed schema a second type. */
+export function nullable(schema: Record<string, unknown>): Record<string, unknown> {
+  if (typeof schema['$ref'] === 'string') {
+    const { $ref, ...rest } = schema;
+    return { ...rest, anyOf: [{ $ref }, { type: 'null' }] };
+  }
+  const allOf = schema['allOf'];
+  if (Array.isArray(allOf) && allOf.length === 1) {
+    const { allOf: _, ...rest } = schema;
+    return { ...rest, anyOf: [allOf[0], { type: 'null' }] };
+  }
+  if (schema['type'] === undefined) return schema;
+  const types = Array.isArray(schema['type']) ? schema['type'] : [schema['type']];
+  return types.includes('null') ? schema : { ...schema, type: [...types, 'null'] };
+}

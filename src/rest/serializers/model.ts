@@ -1,0 +1,377 @@
+/**
+ * `ModelSerializer`: reads a MikroORM entity's definition and the fields a serializer declares,
+ * and yields its named TypeBox schemas (response, request, partial request), validates input
+ * beyond what JSON Schema can say (related objects, field hooks, uniqueness, object-level rules)
+ * and writes entities, nested ones included, in one transaction.
+ */
+import type { EntityManager, InferEntity } from '@mikro-orm/core';
+import { Type, type TUnsafe } from 'typebox';
+import { atomic } from '../database.ts';
+import { SetupError, ValidationError } from '../exceptions.ts';
+import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
+import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
+import { PendingCreate, type AnyEntitySchema, type SerializerContext, type ValidationContext } from './field.ts';
+import { NestedField, NestedWrite } from './nested.ts';
+import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
+import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared } from './types.ts';
+
+/** Options of a model serializer (DRF's `Meta`, plus the declared fields). */
+export interface ModelSerializerOptions<E, F extends string = string, RO extends F = never, WO extends F = never, D extends DeclaredFields = {}, X extends string = never> {
+  /** Component name in OpenAPI; defaults to the entity's name. */
+  name?: string;
+  /** The fields exposed, in order, or `'__all__'`: every property except to-many relations, and every declared field. */
+  fields?: readonly F[] | '__all__';
+  /** Fields left out of `'__all__'` (DRF's `exclude`); not with a list of `fields`. */
+  exclude?: readonly X[];
+  /** Fields that are not read straight from a column: relations, nested serializers, hyperlinks. */
+  declaredFields?: D;
+  readOnlyFields?: readonly RO[];
+  writeOnlyFields?: readonly WO[];
+  /** Per-field overrides of column fields (DRF's `extra_kwargs`). */
+  extraKwargs?: { [K in NoInfer<F>]?: FieldOptions };
+  /** Human name used in messages such as "book with this isbn already exists."; defaults to the entity name, lowercased. */
+  verboseName?: string;
+}
+
+export type { ValidationContext };
+
+/** The named schemas a serializer registers, each with its static type. */
+export interface SerializerSchemas<Out, In> {
+  response: TUnsafe<Out> & { $id: string };
+  request: TUnsafe<In> & { $id: string };
+  patch: TUnsafe<Partial<In>> & { $id: string };
+}
+
+const TO_ONE = new Set(['m:1', '1:1']);
+const TO_MANY = new Set(['1:m', 'm:n']);
+
+/**
+ * Base class of serializers built from an entity. Subclass the class returned by
+ * `ModelSerializer.for(Entity, options)` and add `validate<Field>(value, ctx)` or `validate(attrs, ctx)` hooks.
+ */
+export abstract class ModelSerializer<E extends object = any, Out = any, In = any> {
+  /** The MikroORM entity schema this serializer reads and writes. */
+  abstract readonly entity: AnyEntitySchema;
+  abstract readonly options: ModelSerializerOptions<E, any, any, any, any, any>;
+
+  #fields?: FieldInfo[];
+  #schemas?: SerializerSchemas<Out, In>;
+
+  /** Declares a serializer for `entity`; the returned class is meant to be extended. */
+  static for<
+    S extends AnyEntitySchema,
+    const D extends DeclaredFields = {},
+    const F extends FieldNameOf<InferEntity<S>, D> = AllFieldNames<InferEntity<S>, D>,
+    const X extends FieldNameOf<InferEntity<S>, D> = never,
+    const RO extends F = never,
+    const WO extends F = never,
+  >(entity: S, options: ModelSerializerOptions<InferEntity<S>, F, RO, WO, D, X>) {
+    type E = InferEntity<S>;
+    type Shown = Exclude<F, X>;
+    abstract class Declared extends ModelSerializer<E & object, OutputOf<E, Shown, WO, D>, InputOf<E, Exclude<Shown, RO | ReadOnlyDeclared<D>>, D>> {
+      readonly entity = entity;
+      readonly options = options as ModelSerializerOptions<E, any, any, any, any, any>;
+    }
+    return Declared;
+  }
+
+  /** The entity's name, e.g. `Book`. */
+  get name(): string {
+    return this.options.name ?? this.entity.meta.className ?? String(this.entity.meta.name);
+  }
+
+  get verboseName(): string {
+    return this.options.verboseName ?? this.name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  }
+
+  /** The field names in order, `'__all__'` and `exclude` applied. */
+  get fieldNames(): string[] {
+    const { fields, exclude } = this.options;
+    const excluded: readonly string[] = exclude ?? [];
+    if (Array.isArray(fields)) {
+      if (excluded.length) throw new SetupError('FASTREST_ERR_SERIALIZER_OPTIONS', `${this.name} sets both "fields" and "exclude"`);
+      return [...fields];
+    }
+    if (fields !== '__all__' && !exclude) throw new SetupError('FASTREST_ERR_SERIALIZER_OPTIONS', `${this.name} needs "fields" (a list or '__all__') or "exclude"`);
+    const all = this.allFieldNames();
+    for (const name of excluded) {
+      if (!all.includes(name)) throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.name} cannot exclude "${name}": it is not one of its fields`);
+    }
+    return all.filter((name) => !excluded.includes(name));
+  }
+
+  /** What `'__all__'` stands for, in DRF's order: the primary key, the declared fields, then the other properties. */
+  protected allFieldNames(): string[] {
+    const properties = this.entity.meta.properties as Record<string, PropertyMeta>;
+    const declared = Object.keys(this.options.declaredFields ?? {});
+    const rest = Object.entries(properties)
+      .filter(([, p]) => !TO_MANY.has(String(p.kind ?? 'scalar')) && p.persist !== false && !p.hidden)
+      .map(([name]) => name);
+    return [...new Set([this.primaryKey, ...declared, ...rest])].filter((name) => name in properties || declared.includes(name));
+  }
+
+  /** The resolved fields in declaration order. */
+  get fields(): FieldInfo[] {
+    if (!this.#fields) {
+      const properties = this.entity.meta.properties as Record<string, PropertyMeta>;
+      const declared = (this.options.declaredFields ?? {}) as DeclaredFields;
+      const readOnly = new Set<string>(this.options.readOnlyFields ?? []);
+      const writeOnly = new Set<string>(this.options.writeOnlyFields ?? []);
+      const extra = (this.options.extraKwargs ?? {}) as Record<string, FieldOptions>;
+      this.#fields = this.fieldNames.map((name: string) => {
+        const overrides: FieldOptions = { ...extra[name] };
+        if (readOnly.has(name)) overrides.readOnly = true;
+        if (writeOnly.has(name)) overrides.writeOnly = true;
+        const field = declared[name] ?? this.defaultRelatedField(name, properties[name], overrides);
+        if (field) {
+          const info = field.bind(name, this).info();
+          if (overrides.readOnly) Object.assign(info, { readOnly: true, required: false });
+          if (overrides.writeOnly) info.writeOnly = true;
+          return info;
+        }
+        const prop = properties[name];
+        if (!prop) throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.name} has no property "${name}"`);
+        return resolveField(this.name, name, prop, overrides);
+      });
+    }
+    return this.#fields;
+  }
+
+  /** The field a listed relation gets when none is declared: its primary key, as in DRF (a list of them, read-only, for to-many). */
+  protected defaultRelatedField(name: string, prop: PropertyMeta | undefined, overrides: FieldOptions) {
+    const kind = String(prop?.kind ?? 'scalar');
+    if (!prop || (!TO_ONE.has(kind) && !TO_MANY.has(kind))) return undefined;
+    const entity = targetOf(prop);
+    if (!entity) throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.name}.${name}: the related entity is unknown`);
+    return new PrimaryKeyRelatedField({ ...overrides, entity, many: TO_MANY.has(kind) });
+  }
+
+  /** Fields a client may send. */
+  get writableFields(): FieldInfo[] {
+    return this.fields.filter((f) => !f.readOnly);
+  }
+
+  /** The serializers nested in this one, whose schemas its own refer to (their request schemas too when `writable`). */
+  get nestedSerializers(): { serializer: ModelSerializer; writable: boolean }[] {
+    return this.fields.flatMap((f) => (f.field instanceof NestedField ? [{ serializer: f.field.serializer as ModelSerializer, writable: !f.readOnly }] : []));
+  }
+
+  /** The named schemas (`Book`, `BookRequest`, `PatchedBookRequest`), built once; nested serializers are `$ref`s to theirs. */
+  get schemas(): SerializerSchemas<Out, In> {
+    if (!this.#schemas) {
+      const readable = this.fields.filter((f) => !f.writeOnly);
+      const response = objectSchema(
+        this.name,
+        readable.map((f) => [f.name, f.readOnly ? { ...f.schema, readOnly: true } : f.schema]),
+        readable.map((f) => f.name),
+      );
+      const mark = (f: FieldInfo, schema: Record<string, unknown>) => (f.writeOnly ? { ...schema, writeOnly: true } : schema);
+      const writable = this.writableFields;
+      const request = objectSchema(
+        `${this.name}Request`,
+        writable.map((f) => [f.name, mark(f, f.requestSchema ?? f.schema)] as const),
+        writable.filter((f) => f.required).map((f) => f.name),
+      );
+      const patch = objectSchema(
+        `Patched${this.name}Request`,
+        writable.map((f) => [f.name, mark(f, f.patchSchema ?? f.requestSchema ?? f.schema)] as const),
+        [],
+      );
+      this.#schemas = {
+        response: Type.Unsafe<Out>(response) as SerializerSchemas<Out, In>['response'],
+        request: Type.Unsafe<In>(request) as SerializerSchemas<Out, In>['request'],
+        patch: Type.Unsafe<Partial<In>>(patch) as SerializerSchemas<Out, In>['patch'],
+      };
+    }
+    return this.#schemas;
+  }
+
+  /**
+   * Validates data that already passed the JSON Schema: converts related values (checking that
+   * the objects exist), runs `validate<Field>` hooks, unique checks and the object-level
+   * `validate` hook. Reads only. Throws `ValidationError` with every field's messages.
+   */
+  async runValidation(data: Partial<In>, ctx: ValidationContext<E>): Promise<Partial<In>> {
+    const errors: FieldErrors = {};
+    const attrs: Record<string, unknown> = { ...data };
+    for (const field of this.writableFields) {
+      if (!(field.name in attrs)) {
+        if (!ctx.partial && field.required) errors[field.name] = ['This field is required.'];
+        continue;
+      }
+      if (field.field && attrs[field.name] !== undefined) {
+        try {
+          attrs[field.name] = await field.field.toInternalValue(attrs[field.name], ctx as ValidationContext);
+        } catch (error) {
+          errors[field.name] = detailOf(error);
+          continue;
+        }
+      }
+      const hook = (this as unknown as Record<string, unknown>)[`validate${field.name[0]!.toUpperCase()}${field.name.slice(1)}`];
+      if (typeof hook !== 'function') continue;
+      try {
+        attrs[field.name] = await hook.call(this, attrs[field.name], ctx);
+      } catch (error) {
+        errors[field.name] = detailOf(error);
+      }
+    }
+    await this.checkUnique(attrs, ctx, errors);
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+    try {
+      return (await this.validate(attrs as Partial<In>, ctx)) ?? (attrs as Partial<In>);
+    } catch (error) {
+      if (error instanceof ValidationError && !Array.isArray(error.detail)) throw error;
+      throw new ValidationError({ [NON_FIELD_ERRORS]: detailOf(error) as string[] });
+    }
+  }
+
+  /** Object-level validation hook (DRF's `validate(attrs)`); return the attributes to save. */
+  validate(attrs: Partial<In>, _ctx: ValidationContext<E>): Partial<In> | void | Promise<Partial<In> | void> {
+    return attrs;
+  }
+
+  /** Rejects values of unique fields that another row already holds, before any write. */
+  protected async checkUnique(attrs: Record<string, unknown>, ctx: ValidationContext<E>, errors: FieldErrors): Promise<void> {
+    const pk = this.primaryKey;
+    for (const field of this.writableFields) {
+      if (!field.unique || errors[field.name] || attrs[field.name] === undefined || attrs[field.name] === null) continue;
+      const where: Record<string, unknown> = { [field.name]: attrs[field.name] };
+      if (ctx.instance) where[pk] = { $ne: (ctx.instance as Record<string, unknown>)[pk] };
+      if ((await ctx.em.count(this.entity, where)) > 0) errors[field.name] = [this.uniqueMessage(field.name)];
+    }
+  }
+
+  /** DRF's unique message, e.g. "book with this isbn already exists." */
+  uniqueMessage(field: string): string {
+    return `${this.verboseName} with this ${field} already exists.`;
+  }
+
+  /** The entity's primary key property name. */
+  get primaryKey(): string {
+    return primaryKeyOf(this.entity);
+  }
+
+  /** Names of the columns the response reads, for queries that skip entity hydration. */
+  get readableFieldNames(): string[] {
+    const columns = this.fields.filter((f) => !f.writeOnly).flatMap((f) => (f.field ? f.field.columns : [f.name]));
+    return [...new Set(columns)];
+  }
+
+  /** Creates and persists an entity from validated data, nested objects first, in one transaction (DRF's `create`). */
+  async create(em: EntityManager, validated: Partial<In>): Promise<E> {
+    return atomic(em, async () => {
+      const data = await this.toEntityData(em, undefined, validated as Record<string, unknown>);
+      const entity = em.create(this.entity, data as never) as E;
+      await em.flush();
+      return entity;
+    });
+  }
+
+  /** Applies validated data to an entity, nested objects included, and flushes it in one transaction (DRF's `update`). */
+  async update(em: EntityManager, instance: E, validated: Partial<In>): Promise<E> {
+    return atomic(em, async () => {
+      em.assign(instance, (await this.toEntityData(em, instance, validated as Record<string, unknown>)) as never);
+      await em.flush();
+      return instance;
+    });
+  }
+
+  /**
+   * Validated data keyed by entity property: related objects to create are created, nested
+   * objects are created or updated through their serializer (all inside the caller's transaction).
+   */
+  protected async toEntityData(em: EntityManager, instance: E | undefined, validated: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const byName = new Map(this.fields.map((f) => [f.name, f]));
+    const data: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(validated)) {
+      const source = byName.get(name)?.source ?? name;
+      if (source === '*' || value === undefined) continue;
+      if (value instanceof PendingCreate) {
+        data[source] = em.create(value.entity, value.data as never);
+      } else if (value instanceof NestedWrite) {
+        const current = instance ? (instance as Record<string, unknown>)[source] : undefined;
+        if (current) {
+          const loaded = await em.findOneOrFail(value.serializer.entity, { [value.serializer.primaryKey]: (current as Record<string, unknown>)[value.serializer.primaryKey] } as never);
+          data[source] = await value.serializer.update(em, loaded, value.data);
+        } else {
+          data[source] = await value.serializer.create(em, value.data);
+        }
+      } else {
+        data[source] = value;
+      }
+    }
+    return data;
+  }
+
+  /** The response body of one entity or row; related fields use what is loaded (use `represent` to load them). */
+  toRepresentation(instance: E | Record<string, unknown>, ctx?: SerializerContext): Out {
+    const source = instance as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const field of this.fields) {
+      if (field.writeOnly) continue;
+      if (field.field) {
+        const value = field.field.getAttribute(source);
+        out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
+        continue;
+      }
+      const value = source[field.name];
+      out[field.name] = value instanceof Date ? value.toISOString() : value;
+    }
+    return out as Out;
+  }
+
+  /**
+   * The response bodies of many entities or rows (those of `readableFieldNames`), each related
+   * field loading what it shows for all of them in one query.
+   */
+  async represent(items: ReadonlyArray<E | Record<string, unknown>>, ctx?: SerializerContext): Promise<Out[]> {
+    const rows = items as ReadonlyArray<Record<string, unknown>>;
+    const out = rows.map(() => ({}) as Record<string, unknown>);
+    const readable = this.fields.filter((f) => !f.writeOnly);
+    const related: (unknown[] | undefined)[] = [];
+    for (const f of readable) related.push(f.field ? await f.field.representMany(rows.map((row) => f.field!.getAttribute(row)), ctx) : undefined);
+    readable.forEach((field, i) => {
+      const shown = related[i];
+      rows.forEach((row, j) => {
+        if (shown) {
+          out[j]![field.name] = shown[j];
+        } else {
+          const value = row[field.name];
+          out[j]![field.name] = value instanceof Date ? value.toISOString() : value;
+        }
+      });
+    });
+    return out as Out[];
+  }
+
+  /** Whether every readable field is a column, so rows are already their representation (dates aside). */
+  get isFlat(): boolean {
+    return this.fields.every((f) => f.writeOnly || !f.field);
+  }
+}
+
+function objectSchema(id: string, properties: ReadonlyArray<readonly [string, unknown]>, required: string[]) {
+  return {
+    $id: id,
+    type: 'object',
+    properties: Object.fromEntries(properties),
+    required,
+    additionalProperties: false,
+  };
+}
+
+/** The messages of a validation error: a list, or field-keyed messages of a nested object. */
+function detailOf(error: unknown): string[] | FieldErrors {
+  if (error instanceof ValidationError) {
+    const detail = error.detail;
+    if (Array.isArray(detail)) return detail;
+    if (typeof detail === 'string') return [detail];
+    return detail as FieldErrors;
+  }
+  throw error;
+}
+
+/** Static response type of a serializer class or instance. */
+export type SerializerOutput<S> = S extends ModelSerializer<any, infer O, any> ? O : S extends abstract new () => ModelSerializer<any, infer O, any> ? O : never;
+/** Static request type of a serializer class or instance. */
+export type SerializerInput<S> = S extends ModelSerializer<any, any, infer I> ? I : S extends abstract new () => ModelSerializer<any, any, infer I> ? I : never;

@@ -1,0 +1,412 @@
+/**
+ * Related fields, as DRF's `relations.py`: a relation shown and written as the related object's
+ * primary key (`PrimaryKeyRelatedField`), one of its unique fields (`SlugRelatedField`) or its
+ * absolute URL (`HyperlinkedRelatedField`), and the object's own URL (`HyperlinkedIdentityField`).
+ * Reading loads every related object of a page in one query; writing checks that the object
+ * exists before anything is written, with DRF's messages.
+ */
+import type { EntityManager, InferEntity, Primary } from '@mikro-orm/core';
+import type { QueryBuilder } from '@mikro-orm/sql';
+import { SetupError, ValidationError } from '../exceptions.ts';
+import { valueSchemaOf, type PropertyMeta } from '../fields.ts';
+import { executePrepared } from '../statements.ts';
+import { ERROR_MESSAGES_KEYWORD, pythonTypeName } from '../validation.ts';
+import { Field, PendingCreate, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
+import type { Wire } from './types.ts';
+
+/** The primary key property name of an entity schema. */
+export function primaryKeyOf(entity: AnyEntitySchema): string {
+  const entry = Object.entries(entity.meta.properties as Record<string, PropertyMeta>).find(([, p]) => p.primary);
+  return entry?.[0] ?? 'id';
+}
+
+/** The primary key of a related value: the value itself, or the key of an entity or reference. */
+export function pkValueOf(value: unknown, pk: string): unknown {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[pk] : value;
+}
+
+/** A query builder over `entity` from a request's EntityManager. */
+export function queryBuilder(em: EntityManager, entity: AnyEntitySchema): QueryBuilder<any, any, any, any> {
+  return (em as EntityManager & { createQueryBuilder(entity: unknown): QueryBuilder<any, any, any, any> }).createQueryBuilder(entity);
+}
+
+/** The entity a relation property points to. */
+export function targetOf(prop: PropertyMeta | undefined): AnyEntitySchema | undefined {
+  const entity = (prop as { entity?: unknown } | undefined)?.entity;
+  return typeof entity === 'function' ? (entity as () => AnyEntitySchema)() : undefined;
+}
+
+const TO_ONE = new Set(['m:1', '1:1']);
+const TO_MANY = new Set(['1:m', 'm:n']);
+
+/** Options of every related field. */
+export interface RelatedFieldOptions<T extends AnyEntitySchema = AnyEntitySchema, RO extends boolean = boolean, M extends boolean = boolean>
+  extends Omit<DeclaredFieldOptions, 'readOnly'> {
+  /** The related entity (DRF's `queryset`); must be the target of the source property when there is one. */
+  entity: T;
+  readOnly?: RO;
+  /** A to-many relation (a one-to-many property as source): a list, always read-only. */
+  many?: M;
+}
+
+/** Base class of related fields: finds the target, batches reads, checks writes. */
+export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean = boolean, Req extends boolean | undefined = undefined> extends Field<
+  Out,
+  In,
+  RO,
+  Req
+> {
+  declare readonly options: RelatedFieldOptions;
+
+  constructor(options: RelatedFieldOptions) {
+    super(options);
+  }
+
+  /** The related entity. */
+  get target(): AnyEntitySchema {
+    return this.options.entity;
+  }
+
+  get targetPk(): string {
+    return primaryKeyOf(this.target);
+  }
+
+  get many(): boolean {
+    return this.options.many ?? false;
+  }
+
+  override get readOnly(): boolean {
+    return this.many || (this.options.readOnly ?? false);
+  }
+
+  override info() {
+    const info = super.info();
+    const prop = this.property;
+    if (prop && this.source !== '*') {
+      const kind = prop.kind ?? 'scalar';
+      if (this.many ? !TO_MANY.has(kind) : !TO_ONE.has(kind)) {
+        const expected = this.many ? 'a to-many relation' : 'a to-one relation';
+        throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.parent!.name}.${this.source} is not ${expected} (field "${this.fieldName}")`);
+      }
+      const declared = targetOf(prop);
+      if (declared && declared.meta.className !== this.target.meta.className) {
+        throw new SetupError(
+          'FASTREST_ERR_SERIALIZER_FIELD',
+          `${this.parent!.name}.${this.source} points to ${declared.meta.className}, not ${this.target.meta.className} (field "${this.fieldName}")`,
+        );
+      }
+    }
+    return { ...info, unique: false };
+  }
+
+  /** Schema of one related value (the list's item for `many`). */
+  abstract itemSchema(): Record<string, unknown>;
+
+  override valueSchema(): Record<string, unknown> {
+    return this.many ? { type: 'array', items: this.itemSchema() } : this.itemSchema();
+  }
+
+  override get allowNull(): boolean {
+    return !this.many && super.allowNull;
+  }
+
+  /** For `many`, the parent's primary key: the related rows are found by their foreign key. */
+  override getAttribute(item: Record<string, unknown>): unknown {
+    return this.many ? item[this.parent!.primaryKey] : super.getAttribute(item);
+  }
+
+  override get columns(): string[] {
+    return this.many ? [this.parent!.primaryKey] : super.columns;
+  }
+
+  /** Columns of the related rows `toRepresentation` reads (none when the primary key is enough). */
+  protected get targetColumns(): string[] {
+    return [];
+  }
+
+  /** The representation of one related row or entity. */
+  protected abstract represent(related: Record<string, unknown>, ctx?: SerializerContext): unknown;
+
+  override toRepresentation(value: unknown, ctx?: SerializerContext): unknown {
+    if (value === null || value === undefined) return null;
+    const items = typeof (value as { getItems?: unknown }).getItems === 'function' ? (value as { getItems(): unknown[] }).getItems() : undefined;
+    if (items) return items.map((item) => this.represent(asRow(item, this.targetPk), ctx));
+    return this.represent(asRow(value, this.targetPk), ctx);
+  }
+
+  override async representMany(values: unknown[], ctx?: SerializerContext): Promise<unknown[]> {
+    if (this.many) return this.representToMany(values, ctx);
+    const columns = this.targetColumns;
+    if (!columns.length) return values.map((value) => (value === null || value === undefined ? null : this.represent(asRow(value, this.targetPk), ctx)));
+    const pk = this.targetPk;
+    const rows = await this.loadRows(
+      values.map((v) => pkValueOf(v, pk)),
+      columns,
+      ctx,
+    );
+    return values.map((value) => {
+      if (value === null || value === undefined) return null;
+      const row = rows.get(String(pkValueOf(value, pk)));
+      return row ? this.represent(row, ctx) : null;
+    });
+  }
+
+  /** Rows of the target by primary key, with `columns`, in one query. */
+  protected async loadRows(keys: unknown[], columns: string[], ctx?: SerializerContext): Promise<Map<string, Record<string, unknown>>> {
+    const wanted = [...new Map(keys.filter((k) => k !== null && k !== undefined).map((k) => [String(k), k])).values()];
+    if (!wanted.length) return new Map();
+    const pk = this.targetPk;
+    const em = requireEm(this, ctx);
+    const qb = queryBuilder(em, this.target)
+      .select([...new Set([pk, ...columns])])
+      .where({ [pk]: { $in: wanted } });
+    const rows = await executePrepared(em, qb);
+    return new Map(rows.map((row) => [String(row[pk]), row]));
+  }
+
+  /** The related rows of each parent key, with `columns`, through the relation's foreign key, in one query. */
+  protected async loadToMany(parentKeys: unknown[], columns: string[], ctx?: SerializerContext): Promise<Record<string, unknown>[][]> {
+    const mappedBy = (this.property as { mappedBy?: string } | undefined)?.mappedBy;
+    if (!mappedBy) throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.parent!.name}.${this.source} has no mappedBy, so it cannot be listed`);
+    const wanted = [...new Set(parentKeys.filter((k) => k !== null && k !== undefined))];
+    const groups = new Map<string, Record<string, unknown>[]>();
+    if (wanted.length) {
+      const pk = this.targetPk;
+      const rows = (await queryBuilder(requireEm(this, ctx), this.target)
+        .select([...new Set([pk, mappedBy, ...columns])])
+        .where({ [mappedBy]: { $in: wanted } })
+        .orderBy({ [pk]: 'asc' })
+        .execute('all')) as Record<string, unknown>[];
+      for (const row of rows) {
+        const key = String(pkValueOf(row[mappedBy], this.parent!.primaryKey));
+        groups.set(key, [...(groups.get(key) ?? []), row]);
+      }
+    }
+    return parentKeys.map((key) => groups.get(String(key)) ?? []);
+  }
+
+  protected async representToMany(parentKeys: unknown[], ctx?: SerializerContext): Promise<unknown[]> {
+    const groups = await this.loadToMany(parentKeys, this.targetColumns, ctx);
+    return groups.map((rows) => rows.map((row) => this.represent(row, ctx)));
+  }
+}
+
+function asRow(value: unknown, pk: string): Record<string, unknown> {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : { [pk]: value };
+}
+
+function requireEm(field: Field, ctx?: SerializerContext): EntityManager {
+  if (!ctx?.em) throw new Error(`${field.constructor.name} "${field.fieldName}" needs an EntityManager in the serializer context to load related objects`);
+  return ctx.em;
+}
+
+/** The primary key's JSON type of an entity. */
+type PkOf<T extends AnyEntitySchema> = Wire<Primary<InferEntity<T>>>;
+type ListIf<M, T> = M extends true ? T[] : T;
+
+/** A relation as the related object's primary key, e.g. `"author": 3` (DRF's `PrimaryKeyRelatedField`). */
+export class PrimaryKeyRelatedField<
+  const T extends AnyEntitySchema,
+  const RO extends boolean = false,
+  const M extends boolean = false,
+  const Req extends boolean | undefined = undefined,
+> extends RelatedField<ListIf<M, PkOf<T>>, PkOf<T>, M extends true ? true : RO, Req> {
+  constructor(options: RelatedFieldOptions<T, RO, M> & { required?: Req }) {
+    super(options);
+  }
+
+  override itemSchema(): Record<string, unknown> {
+    const prop = (this.target.meta.properties as Record<string, PropertyMeta>)[this.targetPk]!;
+    const schema = valueSchemaOf(String(this.target.meta.className), this.targetPk, { ...prop, nullable: false });
+    return { ...schema, [ERROR_MESSAGES_KEYWORD]: { type: 'Incorrect type. Expected pk value, received {data_type}.' } };
+  }
+
+  protected override represent(related: Record<string, unknown>): unknown {
+    return related[this.targetPk];
+  }
+
+  /** The related object as a reference, once it is known to exist (`Invalid pk "99" - object does not exist.`). */
+  override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
+    if (data === null) return null;
+    if (typeof data === 'boolean' || typeof data === 'object') throw new ValidationError(`Incorrect type. Expected pk value, received ${pythonTypeName(data)}.`);
+    const exists = (await ctx.em.count(this.target, { [this.targetPk]: data })) > 0;
+    if (!exists) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
+    return ctx.em.getReference(this.target, data as never);
+  }
+}
+
+/** Options of a slug-related field. */
+export interface SlugRelatedFieldOptions<T extends AnyEntitySchema, SF extends string, RO extends boolean, M extends boolean> extends RelatedFieldOptions<T, RO, M> {
+  /** The target's unique property that stands for it, e.g. `name`. */
+  slugField: SF;
+  /**
+   * Create the related object (with only the slug set) when none has the value, instead of
+   * answering 400. It is created when the parent is saved, in the same transaction.
+   */
+  createIfMissing?: boolean;
+}
+
+/** A relation as one unique field of the related object, e.g. `"author": "Ann Smith"` (DRF's `SlugRelatedField`). */
+export class SlugRelatedField<
+  const T extends AnyEntitySchema,
+  const SF extends keyof InferEntity<T> & string,
+  const RO extends boolean = false,
+  const M extends boolean = false,
+  const Req extends boolean | undefined = undefined,
+> extends RelatedField<ListIf<M, Wire<InferEntity<T>[SF]>>, Wire<InferEntity<T>[SF]>, M extends true ? true : RO, Req> {
+  declare readonly options: SlugRelatedFieldOptions<T, SF, RO, M>;
+
+  constructor(options: SlugRelatedFieldOptions<T, SF, RO, M> & { required?: Req }) {
+    super(options);
+  }
+
+  get slugField(): string {
+    return this.options.slugField;
+  }
+
+  override info() {
+    const prop = (this.target.meta.properties as Record<string, PropertyMeta>)[this.slugField];
+    if (!prop) throw new SetupError('FASTREST_ERR_SERIALIZER_FIELD', `${this.target.meta.className} has no property "${this.slugField}" (slug of field "${this.fieldName}")`);
+    return super.info();
+  }
+
+  override itemSchema(): Record<string, unknown> {
+    const prop = (this.target.meta.properties as Record<string, PropertyMeta>)[this.slugField]!;
+    const schema = valueSchemaOf(String(this.target.meta.className), this.slugField, { ...prop, nullable: false });
+    if (schema['type'] === 'string' && !schema['format'] && !schema['enum']) schema['minLength'] = 1;
+    return schema;
+  }
+
+  protected override get targetColumns(): string[] {
+    return [this.slugField];
+  }
+
+  protected override represent(related: Record<string, unknown>): unknown {
+    return related[this.slugField];
+  }
+
+  /** The related object with that slug (`Object with name=x does not exist.`), or one to create. */
+  override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
+    if (data === null) return null;
+    if (typeof data === 'object' || typeof data === 'boolean') throw new ValidationError('Invalid value.');
+    const found = await ctx.em.findOne(this.target, { [this.slugField]: data } as never);
+    if (found) return found;
+    if (this.options.createIfMissing) return new PendingCreate(this.target, { [this.slugField]: data });
+    throw new ValidationError(`Object with ${this.slugField}=${String(data)} does not exist.`);
+  }
+}
+
+/** Options of the hyperlinked fields. */
+export interface HyperlinkOptions {
+  /** The route name of the object's detail URL, e.g. `author-detail`. */
+  viewName: string;
+  /** The property the URL carries (DRF's `lookup_field`); defaults to the primary key. */
+  lookupField?: string;
+  /** The route parameter it fills; defaults to `id`, the router's default. */
+  lookupUrlKwarg?: string;
+}
+
+function reverseUrl(field: Field & { options: HyperlinkOptions }, lookup: unknown, ctx?: SerializerContext): string {
+  const request = ctx?.request;
+  if (!request) throw new Error(`${field.constructor.name} "${field.fieldName}" needs the request in the serializer context to build absolute URLs`);
+  const kwarg = field.options.lookupUrlKwarg ?? 'id';
+  return request.server.urls.reverse(request, field.options.viewName, { [kwarg]: String(lookup) });
+}
+
+/** A relation as the related object's absolute URL (DRF's `HyperlinkedRelatedField`). */
+export class HyperlinkedRelatedField<
+  const T extends AnyEntitySchema,
+  const RO extends boolean = false,
+  const M extends boolean = false,
+  const Req extends boolean | undefined = undefined,
+> extends RelatedField<ListIf<M, string>, string, M extends true ? true : RO, Req> {
+  declare readonly options: RelatedFieldOptions<T, RO, M> & HyperlinkOptions;
+
+  constructor(options: RelatedFieldOptions<T, RO, M> & HyperlinkOptions & { required?: Req }) {
+    super(options);
+  }
+
+  get lookupField(): string {
+    return this.options.lookupField ?? this.targetPk;
+  }
+
+  override itemSchema(): Record<string, unknown> {
+    return { type: 'string', format: 'uri', [ERROR_MESSAGES_KEYWORD]: { type: 'Incorrect type. Expected URL string, received {data_type}.' } };
+  }
+
+  protected override get targetColumns(): string[] {
+    return this.lookupField === this.targetPk ? [] : [this.lookupField];
+  }
+
+  protected override represent(related: Record<string, unknown>, ctx?: SerializerContext): unknown {
+    return reverseUrl(this, related[this.lookupField], ctx);
+  }
+
+  /** The object a URL of `viewName` points to, with DRF's "Invalid hyperlink" messages. */
+  override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
+    if (data === null) return null;
+    if (typeof data !== 'string') throw new ValidationError(`Incorrect type. Expected URL string, received ${pythonTypeName(data)}.`);
+    const urls = ctx.request?.server.urls;
+    if (!urls) throw new Error(`HyperlinkedRelatedField "${this.fieldName}" needs the request in the serializer context to resolve URLs`);
+    let path = data;
+    if (/^https?:/i.test(data)) {
+      try {
+        path = new URL(data).pathname;
+      } catch {
+        throw new ValidationError('Invalid hyperlink - No URL match.');
+      }
+    }
+    const match = urls.resolve(path);
+    if (!match) throw new ValidationError('Invalid hyperlink - No URL match.');
+    if (match.name !== this.options.viewName) throw new ValidationError('Invalid hyperlink - Incorrect URL match.');
+    const lookup = match.params[this.options.lookupUrlKwarg ?? 'id'];
+    const found = lookup === undefined ? null : await findByLookup(ctx.em, this.target, this.lookupField, lookup);
+    if (!found) throw new ValidationError('Invalid hyperlink - Object does not exist.');
+    return found;
+  }
+}
+
+/** The object by a lookup value taken from a URL; a value of the wrong type finds nothing. */
+async function findByLookup(em: EntityManager, entity: AnyEntitySchema, field: string, value: string): Promise<object | null> {
+  const prop = (entity.meta.properties as Record<string, PropertyMeta>)[field];
+  const schema = prop ? valueSchemaOf(String(entity.meta.className), field, prop) : { type: 'string' };
+  let typed: unknown = value;
+  if (schema['type'] === 'integer') {
+    if (!/^-?[0-9]{1,15}$/.test(value)) return null;
+    typed = Number(value);
+  }
+  return em.findOne(entity, { [field]: typed } as never);
+}
+
+/** The object's own absolute URL, e.g. `"url": "http://host/api/books/1/"` (DRF's `HyperlinkedIdentityField`). */
+export class HyperlinkedIdentityField extends Field<string, never, true, false> {
+  declare readonly options: DeclaredFieldOptions & HyperlinkOptions;
+
+  constructor(options: Omit<DeclaredFieldOptions, 'source' | 'readOnly' | 'required' | 'writeOnly' | 'allowNull'> & HyperlinkOptions) {
+    super({ ...options, source: '*', readOnly: true });
+  }
+
+  get lookupField(): string {
+    return this.options.lookupField ?? this.parent!.primaryKey;
+  }
+
+  protected override get needsProperty(): boolean {
+    return false;
+  }
+
+  override get allowNull(): boolean {
+    return false;
+  }
+
+  override valueSchema(): Record<string, unknown> {
+    return { type: 'string', format: 'uri' };
+  }
+
+  override get columns(): string[] {
+    return [this.lookupField];
+  }
+
+  override toRepresentation(value: unknown, ctx?: SerializerContext): unknown {
+    return reverseUrl(this, (value as Record<string, unknown>)[this.lookupField], ctx);
+  }
+}

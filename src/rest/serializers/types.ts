@@ -1,0 +1,71 @@
+/**
+ * The static types of serializers: what a response body and a request body look like, derived
+ * from the entity's properties and the fields a serializer declares, so handlers are typed from
+ * the very options that build the schemas.
+ */
+import type { Collection, InferEntity, Primary, PrimaryKeyProp, RequiredEntityData } from '@mikro-orm/core';
+import type { Field } from './field.ts';
+
+type IsEntity<T> = T extends object ? (typeof PrimaryKeyProp extends keyof T ? true : false) : false;
+
+/** The JSON value of an entity property: dates travel as ISO 8601 strings, related objects as their primary key. */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends null
+    ? null
+    : T extends undefined
+      ? undefined
+      : T extends Collection<infer U extends object>
+        ? Wire<Primary<U>>[]
+        : IsEntity<T> extends true
+          ? Wire<Primary<T>>
+          : T;
+
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : {} extends Pick<T, K> ? K : never }[keyof T];
+
+/** Fields declared on a serializer rather than derived from a column, by name. */
+export type DeclaredFields = { readonly [name: string]: Field<any, any, boolean, boolean | undefined> };
+
+/** The names `fields: '__all__'` stands for: every property except to-many relations, plus the declared fields. */
+export type AllFieldNames<E, D> = { [K in keyof E & string]: E[K] extends Collection<any> ? never : K }[keyof E & string] | (keyof D & string);
+
+/** The names a serializer may list: the entity's properties and its declared fields. */
+export type FieldNameOf<E, D> = (keyof E & string) | (keyof D & string);
+
+/** Declared fields that never take input. */
+export type ReadOnlyDeclared<D> = { [K in keyof D]: D[K] extends Field<any, any, true, any> ? K : never }[keyof D];
+
+type DeclaredOut<E, K, F> = F extends Field<infer O, any, any, any> ? (K extends keyof E ? (null extends E[K] ? O | null : O) : O) : never;
+type DeclaredIn<E, K, F> = F extends Field<any, infer I, any, any> ? (K extends keyof E ? (null extends E[K] ? I | null : I) : I) : never;
+
+/** The response body's static type. */
+export type OutputOf<E, F extends PropertyKey, WO extends PropertyKey, D = {}> = {
+  -readonly [K in Exclude<F, WO>]: K extends keyof D ? DeclaredOut<E, K, D[K]> : K extends keyof E ? Wire<E[K]> : never;
+};
+
+/** Fields of `W` a client may leave out: a declared `required: false`, or a column with a default or allowing null. */
+type Omittable<E, W, D> = {
+  [K in W & PropertyKey]: K extends keyof D
+    ? D[K] extends Field<any, any, any, infer Req>
+      ? Req extends false
+        ? K
+        : Req extends true
+          ? never
+          : K extends OptionalKeys<RequiredEntityData<E>>
+            ? K
+            : never
+      : never
+    : K extends OptionalKeys<RequiredEntityData<E>>
+      ? K
+      : never;
+}[W & PropertyKey];
+
+type InputValue<E, K, D> = K extends keyof D ? DeclaredIn<E, K, D[K]> : K extends keyof E ? Wire<E[K]> : never;
+
+/** The create/full-update body's static type: required unless the field may be omitted. */
+export type InputOf<E, W extends PropertyKey, D = {}> = {
+  -readonly [K in Exclude<W, Omittable<E, W, D>>]: InputValue<E, K, D>;
+} & { -readonly [K in Omittable<E, W, D>]?: InputValue<E, K, D> };
+
+/** The entity type of an entity schema. */
+export type EntityOf<S> = InferEntity<S>;
