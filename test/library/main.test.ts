@@ -51,11 +51,14 @@ class Server {
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }));
   }
 
-  /** Waits until `check` passes, failing early (with the server's output) if the server exits. */
+  /**
+   * Waits until `check` passes, failing early (with the server's output) if the server exits.
+   * The 2-minute guard only turns a hang into a readable failure; a loaded machine may start slowly.
+   */
   async until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
     let exited = false;
     void this.exited.then(() => (exited = true));
-    for (let i = 0; i < 600; i++) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
       if (await check()) return;
       if (exited) throw new Error(`the server exited while waiting for ${what}:\n${this.output}`);
       await sleep(50);
