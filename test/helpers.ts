@@ -2,11 +2,13 @@
  * Shared set-up of the tests: a Library app on its own throw-away database
  * (PGlite in memory, or a fresh PostgreSQL database when DATABASE_URL is set).
  */
+import Fastify from 'fastify';
 import type { Test } from 'tap';
 import { buildApp } from '../src/library/app.ts';
 import { migrationsPath } from '../src/library/config.ts';
 import { entities } from '../src/library/entities.ts';
-import { APIClient, createTestDatabase } from '../src/rest/index.ts';
+import { AuthorViewSet } from '../src/library/views.ts';
+import { APIClient, createTestDatabase, databasePlugin, DefaultRouter, fastrest, serverOptions, type GenericViewSet, type RestSettings } from '../src/rest/index.ts';
 
 /** A valid ISBN-13 not used by the sample books, made from a 12-digit stem. */
 export function isbn(stem: number): string {
@@ -19,6 +21,25 @@ export function isbn(stem: number): string {
 export async function libraryApp(t: Test) {
   const db = await createTestDatabase({ entities, migrationsPath });
   const app = await buildApp(db.orm);
+  t.teardown(async () => {
+    await app.close();
+    await db.drop();
+  });
+  await app.ready();
+  return { app, db, client: new APIClient(app) };
+}
+
+/**
+ * A bare fastrest app serving `viewset` at /api/books/ (DefaultRouter, basename `book`) beside the
+ * Library's authors, on a fresh Library database: for book views configured unlike the Library's.
+ */
+export async function booksApiApp(t: Test, viewset: GenericViewSet, settings: Partial<RestSettings> = {}) {
+  const db = await createTestDatabase({ entities, migrationsPath });
+  const app = Fastify(serverOptions(settings));
+  await app.register(databasePlugin, { orm: db.orm });
+  await app.register(fastrest, { settings });
+  const router = new DefaultRouter().register('books', viewset, { basename: 'book' }).register('authors', new AuthorViewSet(), { basename: 'author' });
+  await app.register(router.plugin('/api'));
   t.teardown(async () => {
     await app.close();
     await db.drop();

@@ -38,6 +38,16 @@ export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type
 export { GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, type ActionHandler } from './viewsets.ts';
 export { DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';
 export { SimpleMetadata, describeField, type FieldMetadata } from './metadata.ts';
+export { BaseRenderer, JSONRenderer, schemaShaped, type RenderContext } from './renderers/index.ts';
+export { BaseParser, FormParser, JSONParser, MultiPartParser, formData, matchParser, type BodyKind, type UploadedFile } from './parsers.ts';
+export {
+  BaseContentNegotiation,
+  DefaultContentNegotiation,
+  MediaType,
+  parseAccept,
+  patchVaryHeaders,
+  type RendererSelection,
+} from './negotiation.ts';
 export { addSharedSchema, ErrorDetailSchema, ValidationErrorSchema, BadRequestSchema } from './openapi.ts';
 export { absoluteUrl, origin, UrlRegistry } from './urls.ts';
 export { NON_FIELD_ERRORS, errorDetailsFromAjv, messageFor, type FieldErrors } from './validation.ts';
@@ -50,7 +60,7 @@ export {
   schemaDrifted,
   type DatabaseOptions,
 } from './database.ts';
-export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase } from './testing.ts';
+export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase, type TestFile } from './testing.ts';
 export {
   BaseAuthentication,
   BasicAuthentication,

@@ -59,8 +59,8 @@ export class SimpleMetadata {
     const body: Record<string, unknown> = {
       name: `${view.name} ${detail ? 'Instance' : 'List'}`,
       description: view.description,
-      renders: ['application/json'],
-      parses: ['application/json'],
+      renders: view.getRenderers(request).map((renderer) => renderer.mediaType),
+      parses: view.getParsers(request).map((parser) => parser.mediaType),
     };
     // DRF's determine_actions: PUT on an item also needs the object, and its object-level permissions.
     const permitted = await allowedMethods(request, view, writeMethods, detail ? { object: (clone) => view.getObject(clone) } : {});

@@ -1,13 +1,14 @@
 /**
- * The fastrest plugin: installs settings, named URLs, the JSON parser, DRF-shaped errors, the
+ * The fastrest plugin: installs settings, named URLs, the body parsers, DRF-shaped errors, the
  * `Allow` header and the OpenAPI document on a Fastify app. `serverOptions()` gives the Fastify
  * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit).
  */
-import type { FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildValidator } from './ajv.ts';
-import { exceptionHandler, NotFound, ParseError } from './exceptions.ts';
+import { exceptionHandler, NotFound } from './exceptions.ts';
 import { registerOpenApi } from './openapi.ts';
+import { installParsers } from './parsers.ts';
 import { resolveSettings, type RestSettings } from './settings.ts';
 import { UrlRegistry } from './urls.ts';
 import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
@@ -47,17 +48,12 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
   app.decorateRequest('auth', null);
   app.decorateRequest('successfulAuthenticator', null);
 
-  const defaultJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('text/plain');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: settings.bodyLimit }, (request, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, {});
-    defaultJson(request, text, (error: Error | null, value?: unknown) => {
-      if (error) return done(new ParseError(`JSON parse error - ${error.message}`) as unknown as FastifyError, undefined);
-      done(null, value);
-    });
-  });
+  app.decorateRequest('parsers', null);
+  app.decorateRequest('uploadedFiles', null);
+  app.decorateRequest('acceptedRenderer', null);
+  app.decorateRequest('acceptedMediaType', null);
+  app.decorateRequest('formatSuffix', null);
+  installParsers(app, settings.defaultParserClasses, settings.bodyLimit);
 
   app.setErrorHandler(exceptionHandler);
   app.setNotFoundHandler(async (_request, reply) => {

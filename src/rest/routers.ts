@@ -1,6 +1,7 @@
 /**
  * Routers: routes as data (`Route`), turned into Fastify routes with their schemas, names,
- * `Allow` headers, OPTIONS answers and 405s. `DefaultRouter` adds the API root.
+ * `Allow` headers, OPTIONS answers and 405s. `DefaultRouter` adds the API root and format
+ * suffixes (`/api/books.json`, `/api/books/1.json`, `/api/.json`), as DRF's `format_suffix_patterns`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -8,6 +9,8 @@ import { MethodNotAllowed, SetupError } from './exceptions.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
 import { addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
+import type { RestSettings } from './settings.ts';
+import { APIView } from './views.ts';
 import type { GenericViewSet } from './viewsets.ts';
 
 /** One URL pattern of a viewset: which method runs which action. */
@@ -52,6 +55,8 @@ export class SimpleRouter {
   ];
   /** Answers OPTIONS on every route. */
   metadata = new SimpleMetadata();
+  /** Adds `.json`-style twins of every route, forcing that format (one per format of the view's renderers). */
+  includeFormatSuffixes = false;
   readonly registry: Registration[] = [];
 
   /** Adds a viewset under a URL prefix; `basename` names its routes (defaults to the prefix). */
@@ -93,10 +98,10 @@ export class SimpleRouter {
     for (const [method, action] of mapped) {
       const spec: ActionSpec = standardActions[action];
       const handler = viewset.handlerFor(action);
-      app.route({
+      this.addRoute(app, viewset, {
         method,
         url,
-        schema: this.operationSchema(viewset, spec, urlPrefix, params),
+        schema: this.operationSchema(viewset, spec, urlPrefix, params, app.restSettings),
         onRequest: initial,
         config: {
           allow,
@@ -113,7 +118,7 @@ export class SimpleRouter {
       } as RouteOptions);
     }
     const writeMethods = methods.filter((m) => m === 'POST' || m === 'PUT');
-    app.route({
+    this.addRoute(app, viewset, {
       method: 'OPTIONS',
       url,
       schema: { hide: true, ...(params ? { params } : {}) },
@@ -123,7 +128,7 @@ export class SimpleRouter {
     });
     const refused = ALL_METHODS.filter((m) => !allow.includes(m));
     if (refused.length) {
-      app.route({
+      this.addRoute(app, viewset, {
         method: refused,
         url,
         schema: { hide: true },
@@ -131,6 +136,30 @@ export class SimpleRouter {
         config: { allow, routeName: name },
         handler: async (request) => {
           throw new MethodNotAllowed(request.method, allow);
+        },
+      });
+    }
+  }
+
+  /**
+   * Adds a route and, with `includeFormatSuffixes`, one twin per format of the view's renderers:
+   * `/books/` -> `/books.json`, `/books/:id/` -> `/books/:id.json`, the root `/` -> `/.json` (`root`).
+   * Twins run the same handler with `request.formatSuffix` set, keep the route's name unregistered
+   * and stay out of OpenAPI (as DRF's schema generator skips suffix URLs).
+   */
+  protected addRoute(app: FastifyInstance, view: APIView, options: RouteOptions, root = false): void {
+    app.route(options);
+    if (!this.includeFormatSuffixes) return;
+    const onRequest = options.onRequest as ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
+    const formats = new Set((view.rendererClasses ?? app.restSettings.defaultRendererClasses).map((r) => r.format));
+    for (const format of formats) {
+      app.route({
+        ...options,
+        url: root || !options.url.endsWith('/') ? `${options.url}.${format}` : `${options.url.slice(0, -1)}.${format}`,
+        schema: { ...options.schema, hide: true },
+        onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+          request.formatSuffix = format;
+          if (onRequest) await onRequest(request, reply);
         },
       });
     }
@@ -148,7 +177,7 @@ export class SimpleRouter {
   }
 
   /** The Fastify/OpenAPI schema of one action: operationId, tags, body, responses. */
-  protected operationSchema(viewset: GenericViewSet, spec: ActionSpec, tag: string, params: unknown) {
+  protected operationSchema(viewset: GenericViewSet, spec: ActionSpec, tag: string, params: unknown, settings: Readonly<RestSettings>) {
     const schemas = viewset.serializer.schemas;
     const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
     const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
@@ -167,6 +196,9 @@ export class SimpleRouter {
         : {};
     const querystring = Object.keys(queryProperties).length ? { type: 'object', properties: queryProperties } : undefined;
     const body = spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined;
+    const negotiator = viewset.contentNegotiationClass ?? settings.defaultContentNegotiationClass;
+    const produces = negotiator.openapiProduces(viewset.rendererClasses ?? settings.defaultRendererClasses);
+    const consumes = [...new Set((viewset.parserClasses ?? settings.defaultParserClasses).flatMap((p) => p.openapiMediaTypes()))];
     return {
       operationId: `${spec.operationPrefix}${subject}`,
       tags: [tag],
@@ -174,7 +206,8 @@ export class SimpleRouter {
       ...(viewset.description ? { description: viewset.description } : {}),
       ...(params ? { params } : {}),
       ...(querystring ? { querystring } : {}),
-      ...(body ? { body } : {}),
+      ...(body ? { body, consumes } : {}),
+      produces,
       response: { [spec.status]: success, ...errorResponses({ body: Boolean(body), detail: spec.detail }) },
     };
   }
@@ -184,6 +217,9 @@ export class SimpleRouter {
 export class DefaultRouter extends SimpleRouter {
   includeRootView = true;
   rootViewName = 'Api Root';
+  override includeFormatSuffixes = true;
+  /** The API root's view: its renderers, parsers and policies (DRF's `APIRootView`). */
+  rootView = new APIView();
 
   protected override install(app: FastifyInstance, prefix: string): void {
     super.install(app, prefix);
@@ -193,9 +229,11 @@ export class DefaultRouter extends SimpleRouter {
       .filter(([, name]) => app.urls.has(name));
     const url = `${prefix}/`;
     app.urls.add('api-root', url);
-    app.route({
+    const initial = async (request: FastifyRequest, reply: FastifyReply) => this.rootView.initial(request, reply);
+    this.addRoute(app, this.rootView, {
       method: 'GET',
       url,
+      onRequest: initial,
       schema: {
         operationId: 'apiRoot',
         tags: ['api'],
@@ -210,14 +248,20 @@ export class DefaultRouter extends SimpleRouter {
         },
       },
       config: { allow: ['GET', 'HEAD', 'OPTIONS'], routeName: 'api-root' },
-      handler: async (request) => Object.fromEntries(entries.map(([key, name]) => [key, app.urls.reverse(request, name)])),
-    });
-    app.route({
+      handler: async (request: FastifyRequest) => Object.fromEntries(entries.map(([key, name]) => [key, app.urls.reverse(request, name)])),
+    }, true);
+    this.addRoute(app, this.rootView, {
       method: 'OPTIONS',
       url,
       schema: { hide: true },
+      onRequest: initial,
       config: { allow: ['GET', 'HEAD', 'OPTIONS'], routeName: 'api-root' },
-      handler: async () => ({ name: this.rootViewName, description: '', renders: ['application/json'], parses: ['application/json'] }),
-    });
+      handler: async (request: FastifyRequest) => ({
+        name: this.rootViewName,
+        description: '',
+        renders: this.rootView.getRenderers(request).map((r) => r.mediaType),
+        parses: this.rootView.getParsers(request).map((p) => p.mediaType),
+      }),
+    }, true);
   }
 }

@@ -3,6 +3,9 @@
  * reachable as `app.restSettings` and overridable per view through the view's own properties.
  */
 import { SetupError } from './exceptions.ts';
+import { DefaultContentNegotiation, type BaseContentNegotiation } from './negotiation.ts';
+import { FormParser, JSONParser, MultiPartParser, type BaseParser } from './parsers.ts';
+import { JSONRenderer, type BaseRenderer } from './renderers/index.ts';
 import { parseRate, type ThrottleStore } from './throttling.ts';
 import type { Authenticator, Permission, Throttle } from './views.ts';
 
@@ -17,6 +20,14 @@ export interface RestSettings {
   docsPath: string;
   /** Largest request body accepted, in bytes (413 beyond it). */
   bodyLimit: number;
+  /** Renderers of views that name none, in order of preference (DRF's DEFAULT_RENDERER_CLASSES). */
+  defaultRendererClasses: readonly BaseRenderer[];
+  /** Parsers of views that name none (DRF's DEFAULT_PARSER_CLASSES); the plugin installs them on the app. */
+  defaultParserClasses: readonly BaseParser[];
+  /** How views pick a renderer (DRF's DEFAULT_CONTENT_NEGOTIATION_CLASS). */
+  defaultContentNegotiationClass: BaseContentNegotiation;
+  /** Query parameter naming a format, as in `?format=json` (DRF's URL_FORMAT_OVERRIDE); `null` turns it off. */
+  urlFormatOverride: string | null;
   /** Page size of list endpoints when a paginator is configured; `null` lists everything. */
   pageSize: number | null;
   /** Largest `page_size` a client may ask for. */
@@ -43,6 +54,10 @@ export const defaultSettings: Readonly<RestSettings> = Object.freeze({
   openapiPath: '/openapi.json',
   docsPath: '/docs',
   bodyLimit: 1024 * 1024,
+  defaultRendererClasses: Object.freeze([new JSONRenderer()]),
+  defaultParserClasses: Object.freeze([new JSONParser(), new FormParser(), new MultiPartParser()]),
+  defaultContentNegotiationClass: new DefaultContentNegotiation(),
+  urlFormatOverride: 'format',
   pageSize: null,
   maxPageSize: 100,
   defaultAuthenticationClasses: [],
@@ -69,6 +84,7 @@ export function resolveSettings(user: Partial<RestSettings> = {}): Readonly<Rest
   if (merged.secretKey !== null && merged.secretKey.length < 32) {
     throw new SetupError('FASTREST_ERR_SETTINGS', 'secretKey must have at least 32 characters');
   }
+  if (merged.defaultRendererClasses.length === 0) throw new SetupError('FASTREST_ERR_SETTINGS', 'defaultRendererClasses needs at least one renderer');
   for (const key of ['openapiPath', 'docsPath'] as const) {
     if (!merged[key].startsWith('/')) throw new SetupError('FASTREST_ERR_SETTINGS', `${key} must start with "/", got "${merged[key]}"`);
   }

@@ -74,13 +74,60 @@ async function adminQuery(serverUrl: string, sql: string): Promise<void> {
 /** A response with its JSON body parsed (when there is one). */
 export type APIResponse = LightMyRequestResponse & { data: any };
 
+/** A file part of a `multipart` body sent by `APIClient`. */
+export interface TestFile {
+  filename: string;
+  content: string | Buffer;
+  contentType?: string;
+}
+
+function isTestFile(value: unknown): value is TestFile {
+  return typeof value === 'object' && value !== null && 'filename' in value && 'content' in value;
+}
+
+function formEntries(body: unknown): [string, unknown][] {
+  return Object.entries(body as Record<string, unknown>).flatMap(([key, value]) =>
+    (Array.isArray(value) ? value : [value]).map((item): [string, unknown] => [key, item]),
+  );
+}
+
+/** The payload and Content-Type of a body in one of `APIClient`'s formats. */
+function encodeBody(body: unknown, format: NonNullable<RequestOptions['format']>): { payload: string | Buffer; contentType: string } {
+  switch (format) {
+    case 'raw':
+      return { payload: body as string | Buffer, contentType: 'text/plain' };
+    case 'form':
+      return {
+        payload: new URLSearchParams(formEntries(body).map(([key, value]): [string, string] => [key, value === null ? '' : String(value)])).toString(),
+        contentType: 'application/x-www-form-urlencoded',
+      };
+    case 'multipart': {
+      const boundary = `----fastrest${randomBytes(8).toString('hex')}`;
+      const parts = formEntries(body).map(([key, value]) => {
+        const name = key.replace(/"/g, '%22');
+        if (isTestFile(value)) {
+          const head = `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${value.filename.replace(/"/g, '%22')}"\r\nContent-Type: ${value.contentType ?? 'application/octet-stream'}\r\n\r\n`;
+          return Buffer.concat([Buffer.from(head), Buffer.from(value.content), Buffer.from('\r\n')]);
+        }
+        return Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value === null ? '' : String(value)}\r\n`);
+      });
+      return { payload: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+    }
+    default:
+      return { payload: JSON.stringify(body), contentType: 'application/json' };
+  }
+}
+
 /** Options of one `APIClient` request. */
 export interface RequestOptions {
   /** Query parameters. */
   query?: Record<string, string>;
   headers?: Record<string, string>;
-  /** `json` (default) encodes the body as JSON; `raw` sends it as is with the given Content-Type. */
-  format?: 'json' | 'raw';
+  /**
+   * How the body is encoded: `json` (default); `form` (urlencoded) and `multipart` (form-data), where
+   * arrays repeat their key and `TestFile` values are file parts; `raw` sends it as is with the given Content-Type.
+   */
+  format?: 'json' | 'form' | 'multipart' | 'raw';
   contentType?: string;
 }
 
@@ -137,9 +184,9 @@ export class APIClient {
     const headers: Record<string, string> = { ...this.#headers, ...options.headers };
     let payload: string | Buffer | undefined;
     if (body !== undefined) {
-      const raw = options.format === 'raw';
-      payload = raw ? (body as string | Buffer) : JSON.stringify(body);
-      headers['content-type'] ??= options.contentType ?? (raw ? 'text/plain' : 'application/json');
+      const encoded = encodeBody(body, options.format ?? 'json');
+      payload = encoded.payload;
+      headers['content-type'] ??= options.contentType ?? encoded.contentType;
     }
     const response = (await this.#app.inject({ method, url, query: options.query, headers, payload })) as APIResponse;
     const type = String(response.headers['content-type'] ?? '');

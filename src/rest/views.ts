@@ -6,6 +6,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APIException, AuthenticationFailed, NotAuthenticated, PermissionDenied, Throttled } from './exceptions.ts';
+import { patchVaryHeaders, type BaseContentNegotiation } from './negotiation.ts';
+import type { BaseParser } from './parsers.ts';
+import type { BaseRenderer } from './renderers/index.ts';
 import type { RestSettings } from './settings.ts';
 
 /** The user a request is made by; `request.user` is `null` for anonymous requests. */
@@ -58,6 +61,8 @@ declare module 'fastify' {
   }
 }
 
+const VARY_ACCEPT = ['Accept'] as const;
+
 /** Base of every API view: the policies as properties, each read through a `get*()` hook. */
 export class APIView {
   /** Authentication schemes tried in order; `undefined` means the app's default. */
@@ -68,6 +73,12 @@ export class APIView {
   throttleClasses: Throttle[] | undefined = undefined;
   /** Scope name for scoped throttles. */
   throttleScope: string | undefined = undefined;
+  /** Renderers in order of preference; `undefined` means the app's default (JSON). */
+  rendererClasses: readonly BaseRenderer[] | undefined = undefined;
+  /** Parsers of request bodies; `undefined` means the app's default (JSON, form, multipart). */
+  parserClasses: readonly BaseParser[] | undefined = undefined;
+  /** The content negotiation policy; `undefined` means the app's default. */
+  contentNegotiationClass: BaseContentNegotiation | undefined = undefined;
 
   /** The authenticators of this request. */
   getAuthenticators(request: FastifyRequest): readonly Authenticator[] {
@@ -84,16 +95,40 @@ export class APIView {
     return this.throttleClasses ?? request.server.restSettings?.defaultThrottleClasses ?? [];
   }
 
+  /** The renderers of this request. */
+  getRenderers(request: FastifyRequest): readonly BaseRenderer[] {
+    return this.rendererClasses ?? request.server.restSettings.defaultRendererClasses;
+  }
+
+  /** The parsers of this request's body. */
+  getParsers(request: FastifyRequest): readonly BaseParser[] {
+    return this.parserClasses ?? request.server.restSettings.defaultParserClasses;
+  }
+
+  /** The content negotiation policy of this request. */
+  getContentNegotiator(request: FastifyRequest): BaseContentNegotiation {
+    return this.contentNegotiationClass ?? request.server.restSettings.defaultContentNegotiationClass;
+  }
+
   /** Runs the policies before the handler (DRF's `initial`). */
   async initial(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    request.parsers = this.getParsers(request);
+    if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') request.body = {};
     await this.performContentNegotiation(request, reply);
     await this.performAuthentication(request);
     await this.checkPermissions(request);
     await this.checkThrottles(request);
   }
 
-  /** Picks the renderer for this request; 406 when none fits. Renderers plug in here. */
-  async performContentNegotiation(_request: FastifyRequest, _reply: FastifyReply): Promise<void> {}
+  /** Picks the renderer of this request (406 when none fits, 404 for an unknown format) and attaches it to the reply. */
+  async performContentNegotiation(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const renderers = this.getRenderers(request);
+    const selection = this.getContentNegotiator(request).selectRenderer(request, renderers, request.formatSuffix);
+    request.acceptedRenderer = selection.renderer;
+    request.acceptedMediaType = selection.mediaType;
+    if (renderers.length > 1) patchVaryHeaders(reply, VARY_ACCEPT);
+    selection.renderer.attach(request, reply, selection, this);
+  }
 
   /** Sets `request.user` and `request.auth` from the first authenticator that accepts; wrong credentials are a 401/403. */
   async performAuthentication(request: FastifyRequest): Promise<void> {
