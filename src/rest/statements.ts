@@ -5,7 +5,7 @@
  * context), it runs through the ORM's connection as any query does. Rows come back through
  * MikroORM's result mapper, so values have the types the ORM gives them, without building entities.
  */
-import type { EntityMetadata, MikroORM } from '@mikro-orm/core';
+import type { EntityManager, EntityMetadata, MikroORM } from '@mikro-orm/core';
 import type { AnyQueryBuilder } from './filters.ts';
 
 /** A result row, keyed by property name once mapped. */
@@ -16,7 +16,7 @@ interface NativePool {
 }
 
 interface Connection {
-  execute(sql: string, params: unknown[], method: 'all' | 'run'): Promise<unknown>;
+  execute(sql: string, params: unknown[], method: 'all' | 'run', ctx?: unknown): Promise<unknown>;
   getNativeClient?(): Promise<unknown>;
 }
 
@@ -35,12 +35,15 @@ interface Executor {
   onQuery: (sql: string, params: readonly unknown[]) => string;
 }
 
-const executors = new WeakMap<MikroORM, Promise<Executor>>();
+/** Where statements run: the app's ORM, or any EntityManager of it. */
+export type StatementTarget = MikroORM | EntityManager;
+
+const executors = new WeakMap<object, Promise<Executor>>();
 
 /** Whether statements of this ORM may run on its `pg` pool directly: nothing the ORM does per query would be skipped. */
-async function openExecutor(orm: MikroORM): Promise<Executor> {
-  const driver = orm.em.getDriver() as unknown as Driver;
-  const config = orm.config as unknown as { get(key: string): unknown; getLogger(): { isEnabled(namespace: string): boolean } };
+async function openExecutor(target: StatementTarget): Promise<Executor> {
+  const driver = driverOf(target);
+  const config = target.config as unknown as { get(key: string): unknown; getLogger(): { isEnabled(namespace: string): boolean } };
   const connection = driver.getConnection('write');
   const replicas = config.get('replicas') as unknown[] | undefined;
   const direct =
@@ -61,9 +64,15 @@ async function openExecutor(orm: MikroORM): Promise<Executor> {
   return { driver, pool, utcDates: config.get('forceUtcTimezone') === true, onQuery };
 }
 
-function executorOf(orm: MikroORM): Promise<Executor> {
-  let executor = executors.get(orm);
-  if (!executor) executors.set(orm, (executor = openExecutor(orm)));
+function driverOf(target: StatementTarget): Driver {
+  return ('getDriver' in target ? target.getDriver() : target.driver) as unknown as Driver;
+}
+
+/** One executor per driver, so an app's ORM and its EntityManagers share statements. */
+function executorOf(target: StatementTarget): Promise<Executor> {
+  const key = driverOf(target);
+  let executor = executors.get(key);
+  if (!executor) executors.set(key, (executor = openExecutor(target)));
   return executor;
 }
 
@@ -127,10 +136,12 @@ function wireValue(value: unknown, utcDates: boolean): unknown {
  * Runs `sql` (with `?` placeholders) and returns its raw rows: as a named statement on PostgreSQL's
  * pool when it can, else through the ORM's connection. Errors come back as the ORM's exceptions.
  */
-export async function runStatement(orm: MikroORM, sql: string, params: readonly unknown[]): Promise<Row[]> {
+export async function runStatement(orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
   const executor = await executorOf(orm);
   const { driver, pool } = executor;
-  if (pool && !unpreparable.has(sql)) {
+  // Inside a transaction, statements run on its connection, as the ORM runs them.
+  const transaction = 'isInTransaction' in orm && orm.isInTransaction() ? orm.getTransactionContext() : undefined;
+  if (pool && !transaction && !unpreparable.has(sql)) {
     const text = textOf(executor.onQuery(sql, params));
     const values = params.map((p) => wireValue(p, executor.utcDates));
     if (text !== null && !values.includes(undefined)) {
@@ -144,14 +155,16 @@ export async function runStatement(orm: MikroORM, sql: string, params: readonly 
     }
   }
   try {
-    return (await driver.getConnection('write').execute(sql, [...params], 'all')) as Row[];
+    return (await driver.getConnection('write').execute(sql, [...params], 'all', transaction)) as Row[];
   } catch (error) {
     throw driver.convertException(error as Error);
   }
 }
 
 /** Runs a SELECT query builder as a prepared statement and maps its rows as `qb.execute()` does. */
-export async function executePrepared(orm: MikroORM, qb: AnyQueryBuilder): Promise<Row[]> {
+export async function executePrepared(orm: StatementTarget, qb: AnyQueryBuilder): Promise<Row[]> {
+  // A query builder of a transaction runs in it.
+  if ((qb as unknown as { context?: unknown }).context) return (await qb.execute('all')) as Row[];
   const { sql, params } = qb.toQuery();
   const rows = await runStatement(orm, sql, params);
   const { driver } = await executorOf(orm);
@@ -194,7 +207,7 @@ export class CompiledQuery {
   }
 
   /** The rows for these slot values, mapped to property names. */
-  async run(orm: MikroORM, values: readonly unknown[]): Promise<Row[]> {
+  async run(orm: StatementTarget, values: readonly unknown[]): Promise<Row[]> {
     const params = [...this.#params];
     this.#positions.forEach((at, i) => (params[at] = values[i]));
     const rows = await runStatement(orm, this.sql, params);
