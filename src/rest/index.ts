@@ -24,6 +24,8 @@ export {
   OrderingFilter,
   SearchFilter,
   type AnyQueryBuilder,
+  type FieldNameOf,
+  type FieldPath,
   type FieldPathOf,
   type FilterFields,
   type FilterHtml,
@@ -32,6 +34,7 @@ export {
   type OrderingFields,
   type SearchField,
   type SearchFields,
+  type ValueKind,
 } from './filters.ts';
 export { BasePagination } from './pagination.ts';
 export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
