@@ -1,7 +1,7 @@
 /**
  * The Library's API views.
  */
-import { and, FieldFilterBackend, IsAuthenticatedOrReadOnly, ModelViewSet, OrderingFilter, SearchFilter, type FilterFields, type OrderingFields, type Permission, type SearchFields } from '../rest/index.ts';
+import { and, FieldFilterBackend, IsAuthenticatedOrReadOnly, LimitOffsetPagination, ModelViewSet, OrderingFilter, SearchFilter, type FilterFields, type OrderingFields, type Permission, type SearchFields } from '../rest/index.ts';
 import { IsStaffToDelete } from './auth.ts';
 import { BookSerializer } from './serializers.ts';
 
@@ -20,4 +20,6 @@ export class BookViewSet extends ModelViewSet<BookSerializer> {
   };
   override searchFields: SearchFields<BookSerializer> = ['title', 'subtitle', 'author', '=isbn'];
   override orderingFields: OrderingFields<BookSerializer> = ['title', 'author', 'createdAt', 'id'];
+  /** `?limit=&offset=` pages the list; without `limit` it stays the plain array it always was. */
+  override pagination = new LimitOffsetPagination();
 }

@@ -173,6 +173,7 @@ export const setupErrorCodes = {
   FASTREST_ERR_FILTER_CONFIG: "A view's filter, search or ordering fields name a field its serializer lacks, or a lookup that does not fit the field's type.",
   FASTREST_ERR_THROTTLE_RATE: "A throttle rate is not like 100/min, or no rate is set for a throttle's scope.",
   FASTREST_ERR_AUTH_CONFIG: 'The auth plugin has no secretKey, or a permission needs a model the view does not have.',
+  FASTREST_ERR_PAGINATION: 'A cursor paginator is told to order by a field that is not a column of its entity.',
 } as const;
 
 export type SetupErrorCode = keyof typeof setupErrorCodes;

@@ -36,7 +36,18 @@ export {
   type SearchFields,
   type ValueKind,
 } from './filters.ts';
-export { BasePagination } from './pagination.ts';
+export {
+  BasePagination,
+  CursorPagination,
+  LimitOffsetPagination,
+  PageNumberPagination,
+  type CountMode,
+  type CursorOrderingTerm,
+  type CursorPosition,
+  type JsonSchema,
+  type PageLink,
+  type PaginationHtml,
+} from './pagination.ts';
 export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 export { GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, type ActionHandler } from './viewsets.ts';
 export { DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';

@@ -9,6 +9,7 @@ import { MethodNotAllowed, SetupError } from './exceptions.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
 import { addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
+import { queryErrorsBeyond } from './pagination.ts';
 import type { RestSettings } from './settings.ts';
 import { APIView } from './views.ts';
 import type { GenericViewSet } from './viewsets.ts';
@@ -98,10 +99,13 @@ export class SimpleRouter {
     for (const [method, action] of mapped) {
       const spec: ActionSpec = standardActions[action];
       const handler = viewset.handlerFor(action);
+      // A paginator answers invalid values of its own parameters itself (DRF's 404 "Invalid page."), never with a 400.
+      const paginatorKeys = spec.response === 'list' && viewset.pagination ? Object.keys(viewset.pagination.getQuerystringProperties(viewset)) : [];
       this.addRoute(app, viewset, {
         method,
         url,
         schema: this.operationSchema(viewset, spec, urlPrefix, params, app.restSettings),
+        attachValidation: paginatorKeys.length > 0,
         onRequest: initial,
         config: {
           allow,
@@ -112,6 +116,8 @@ export class SimpleRouter {
             : undefined,
         },
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const invalid = request.validationError && queryErrorsBeyond(request.validationError, paginatorKeys);
+          if (invalid) throw invalid;
           const body = await handler(request, reply);
           return spec.response === 'empty' ? reply.send() : body;
         },
@@ -186,7 +192,7 @@ export class SimpleRouter {
       spec.response === 'empty'
         ? { type: 'null', description: 'No content' }
         : paginator
-          ? { $ref: `${paginator.getResponseSchema(schemas.response.$id).$id}#` }
+          ? paginator.getListResponseSchema(schemas.response.$id, settings)
           : spec.response === 'list'
             ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
             : { $ref: `${schemas.response.$id}#` };

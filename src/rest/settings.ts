@@ -42,7 +42,7 @@ export interface RestSettings {
   throttleRates: Readonly<Record<string, string | null>>;
   /** Where throttles keep request history; `null` gives each app its own memory store. */
   throttleStore: ThrottleStore | null;
-  /** Signs cookies and ties sessions to passwords (Django's SECRET_KEY); at least 32 characters. */
+  /** Signs cookies and pagination cursors and ties sessions to passwords (Django's SECRET_KEY); at least 32 characters. */
   secretKey: string | null;
 }
 

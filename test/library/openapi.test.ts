@@ -77,7 +77,7 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     const answer = (o: Json, status: number) => o.responses[status]?.content?.['application/json']?.schema;
     const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
     const list = op('/api/books/', 'get');
-    t.same(answer(list, 200), { type: 'array', items: ref('Book') });
+    t.same(answer(list, 200).anyOf, [{ type: 'array', items: ref('Book') }, ref('PaginatedBookList')], 'a plain list unless ?limit= asks for a page');
     const create = op('/api/books/', 'post');
     t.same(body(create), ref('BookRequest'));
     t.same(answer(create, 201), ref('Book'));

@@ -1,0 +1,146 @@
+/**
+ * The pagination seam (DRF's `BasePagination`) and the plumbing every paginator shares: reading
+ * its query parameters as Django does, absolute links that keep the other parameters, the
+ * envelope schemas, and the window of page links the browsable page shows.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { AnyQueryBuilder } from '../filters.ts';
+import type { GenericAPIView } from '../generics.ts';
+import type { RestSettings } from '../settings.ts';
+import { origin } from '../urls.ts';
+
+/** A JSON Schema, as plain data. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What a paginator shows in the browsable page: a template name and its data. */
+export interface PaginationHtml {
+  template: string;
+  context: Record<string, unknown>;
+}
+
+/** One entry of the page-number control; a break (`…`) has neither URL nor number. */
+export interface PageLink {
+  url: string | null;
+  number: number | null;
+  isActive: boolean;
+  isBreak: boolean;
+}
+
+/** Base class of paginators (DRF's `BasePagination`). */
+export abstract class BasePagination {
+  /**
+   * Runs the query for one page and returns the response body: the envelope with the rows, or
+   * the plain list of rows when this request is not paginated (no page size, as in DRF).
+   */
+  abstract paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown>;
+
+  /** The envelope's JSON Schema around a list of `itemName` (e.g. `Book`), with an `$id` such as `PaginatedBookList`. */
+  abstract getResponseSchema(itemName: string): JsonSchema & { $id: string };
+
+  /**
+   * Whether a request naming none of the paginator's parameters gets a page; when it does not
+   * (no default page size), the list operation answers either shape.
+   */
+  paginatesByDefault(_settings: Readonly<RestSettings>): boolean {
+    return true;
+  }
+
+  /** The list operation's 200 response schema: the envelope, or the plain list or the envelope. */
+  getListResponseSchema(itemName: string, settings: Readonly<RestSettings>): JsonSchema {
+    const envelope = { $ref: `${this.getResponseSchema(itemName).$id}#` };
+    if (this.paginatesByDefault(settings)) return envelope;
+    return {
+      description: 'The plain list unless a page is asked for, then one page of it.',
+      anyOf: [{ type: 'array', items: { $ref: `${itemName}#` } }, envelope],
+    };
+  }
+
+  /**
+   * Query parameters this paginator reads, as JSON Schema properties. They document valid values;
+   * invalid ones get the paginator's own answers (DRF's 404 "Invalid page." or a fallback), not a 400.
+   */
+  getQuerystringProperties(_view: GenericAPIView): Record<string, JsonSchema> {
+    return {};
+  }
+
+  /** What the browsable API shows for this paginator after `paginate` (a template name and its data), or null. */
+  toHtml(_request: FastifyRequest, _view: GenericAPIView, _body: unknown): PaginationHtml | null {
+    return null;
+  }
+}
+
+/** The settings of the app serving this request. */
+export function settingsOf(request: FastifyRequest): Readonly<RestSettings> {
+  return request.server.restSettings;
+}
+
+/** A query parameter exactly as the client sent it; the last one wins when it is repeated, as in Django. */
+export function rawQueryParam(request: FastifyRequest, name: string): string | undefined {
+  const start = request.url.indexOf('?');
+  if (start < 0) return undefined;
+  return new URLSearchParams(request.url.slice(start + 1)).getAll(name).at(-1);
+}
+
+/** The absolute URL of this request with some query parameters set or (with `null`) removed; the others are kept. */
+export function replaceQuery(request: FastifyRequest, changes: Record<string, string | number | null>): string {
+  const url = new URL(request.url, origin(request));
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) url.searchParams.delete(key);
+    else url.searchParams.set(key, String(value));
+  }
+  return url.toString();
+}
+
+/**
+ * Django's `_positive_int`: a whole number, > 0 when `strict`, at most `cutoff`; `undefined`
+ * when the text is not one. Numbers beyond what JavaScript counts exactly are capped there.
+ */
+export function positiveInt(raw: string | undefined, options: { strict?: boolean; cutoff?: number | null } = {}): number | undefined {
+  if (raw === undefined || !/^\s*[+-]?\d+\s*$/.test(raw)) return undefined;
+  const value = Math.min(Number(raw.trim()), Number.MAX_SAFE_INTEGER);
+  if (value < 0 || (value === 0 && options.strict)) return undefined;
+  return options.cutoff ? Math.min(value, options.cutoff) : value;
+}
+
+/** DRF's window of page numbers: first, last, and two either side of the current one, with `null` for a break. */
+export function displayedPageNumbers(current: number, final: number): (number | null)[] {
+  if (final <= 5) return Array.from({ length: final }, (_, i) => i + 1);
+  const included = new Set([1, current - 1, current, current + 1, final]);
+  if (current <= 4) [2, 3].forEach((n) => included.add(n));
+  if (current >= final - 3) [final - 1, final - 2].forEach((n) => included.add(n));
+  const numbers: (number | null)[] = [...included].filter((n) => n > 0 && n <= final).sort((a, b) => a - b);
+  if (current > 4) numbers.splice(1, 0, null);
+  if (current < final - 3) numbers.splice(numbers.length - 1, 0, null);
+  return numbers;
+}
+
+/** The page-number control's entries, each with its URL and the current page marked. */
+export function pageLinks(current: number, final: number, urlFor: (page: number) => string): PageLink[] {
+  return displayedPageNumbers(current, final).map((number) =>
+    number === null
+      ? { url: null, number: null, isActive: false, isBreak: true }
+      : { url: urlFor(number), number, isActive: number === current, isBreak: false },
+  );
+}
+
+/** The schema of a `next`/`previous` link. */
+export function linkSchema(example: string): JsonSchema {
+  return { type: ['string', 'null'], format: 'uri', examples: [example] };
+}
+
+type SchemaErrorLike = { instancePath?: string; params?: { missingProperty?: unknown } };
+
+/**
+ * What is left of a query-string validation error once the errors on `keys` (a paginator's own
+ * parameters, which it answers itself) are set aside; `null` when nothing is left.
+ */
+export function queryErrorsBeyond(error: Error & { validation?: unknown; validationContext?: string }, keys: readonly string[]): Error | null {
+  if (error.validationContext !== 'querystring' || !Array.isArray(error.validation)) return error;
+  const owned = new Set(keys);
+  const remaining = (error.validation as SchemaErrorLike[]).filter((e) => {
+    const name = e.instancePath ? e.instancePath.split('/')[1] : e.params?.missingProperty;
+    return !(typeof name === 'string' && owned.has(name));
+  });
+  if (!remaining.length) return null;
+  return Object.assign(new Error(error.message), { validation: remaining, validationContext: error.validationContext, statusCode: 400 });
+}
