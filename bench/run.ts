@@ -17,8 +17,8 @@
  *   BENCH_OUT           a file to write the Markdown report to
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -69,7 +69,11 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-/** Applies the Library's migrations and inserts the books, in batches of 1,000. */
+const AUTHORS = 500;
+/** The key of the token the create requests authenticate with (TokenAuthentication). */
+const tokenKey = randomBytes(20).toString('hex');
+
+/** Applies the Library's migrations, adds a member with a token, the authors and the books (in batches of 1,000). */
 async function prepare(url: string): Promise<void> {
   const orm = await openDatabase({ url, entities, migrationsPath });
   try {
@@ -80,15 +84,22 @@ async function prepare(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    const user = await client.query(`insert into auth_user (username, password, date_joined) values ('bench', '!', now()) returning id`);
+    await client.query('insert into authtoken_token (key_hash, prefix, user_id, created) values ($1, $2, $3, now())', [
+      createHash('sha256').update(tokenKey).digest('hex'),
+      tokenKey.slice(0, 8),
+      user.rows[0].id,
+    ]);
+    await client.query(`insert into library_author (name) select 'Author ' || n from generate_series(1, ${AUTHORS}) as n`);
     for (let start = 1; start <= BOOKS; start += 1000) {
       const ids = Array.from({ length: Math.min(1000, BOOKS - start + 1) }, (_, i) => start + i);
       await client.query(
-        `insert into library_book (title, subtitle, author, isbn, created_at, updated_at)
-         select t, s, a, i, now(), now() from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as u(t, s, a, i)`,
-        [ids.map((n) => `Book number ${n}`), ids.map((n) => (n % 3 ? `Volume ${n % 7}` : '')), ids.map((n) => `Author ${n % 500}`), ids.map(isbn)],
+        `insert into library_book (title, subtitle, author_id, isbn, created_at, updated_at)
+         select t, s, a, i, now(), now() from unnest($1::text[], $2::text[], $3::int[], $4::text[]) as u(t, s, a, i)`,
+        [ids.map((n) => `Book number ${n}`), ids.map((n) => (n % 3 ? `Volume ${n % 7}` : '')), ids.map((n) => 1 + (n % AUTHORS)), ids.map(isbn)],
       );
     }
-    await client.query('analyze library_book');
+    await client.query('analyze');
   } finally {
     await client.end();
   }
@@ -103,7 +114,8 @@ interface Server {
 /** Starts a server script in its own process and waits for its `listening <port>` line. */
 function startServer(name: Server['name'], script: string, extraEnv: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
   const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(new URL(script, import.meta.url))], {
-    env: { ...env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...extraEnv },
+    // No anonymous or per-user throttles (the Library's default): every request is served.
+    env: { ...env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', THROTTLE_ANON: '', THROTTLE_USER: '', REDIS_URL: '', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -144,7 +156,8 @@ async function listMode(library: Server): Promise<'page' | 'all'> {
 }
 
 let createStem = 5_000_000;
-const bookBody = () => JSON.stringify({ title: 'A benchmark book', subtitle: 'Measured', author: 'Autocannon', isbn: isbn(createStem++) });
+const bookBody = () => JSON.stringify({ title: 'A benchmark book', subtitle: 'Measured', author: `Author ${1 + (createStem % AUTHORS)}`, isbn: isbn(createStem++) });
+const createHeaders = () => ({ 'content-type': 'application/json', authorization: `Token ${tokenKey}` });
 
 /** The request of one endpoint, varied per request (random ids and offsets, unique ISBNs). */
 function requestOf(endpoint: Endpoint, mode: 'page' | 'all'): autocannon.Request {
@@ -160,7 +173,7 @@ function requestOf(endpoint: Endpoint, mode: 'page' | 'all'): autocannon.Request
       return {
         method: 'POST',
         path: '/api/books/',
-        headers: { 'content-type': 'application/json' },
+        headers: createHeaders(),
         setupRequest: (req) => ({ ...req, body: bookBody() }),
       };
   }
@@ -175,10 +188,10 @@ async function checkSameAnswers(raw: Server, library: Server, mode: 'page' | 'al
       throw new Error(`GET ${path} differs:\n raw      ${a.status} ${JSON.stringify(a.body).slice(0, 400)}\n fastrest ${b.status} ${JSON.stringify(b.body).slice(0, 400)}`);
     }
   }
-  const post = (server: Server, body: string) => answer(server, '/api/books/', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = (server: Server, body: string) => answer(server, '/api/books/', { method: 'POST', headers: createHeaders(), body });
   const [createdA, createdB] = [await post(raw, bookBody()), await post(library, bookBody())];
   const shape = (r: Awaited<ReturnType<typeof answer>>) =>
-    JSON.stringify([r.status, Object.keys(r.body ?? {}), r.body?.title, r.body?.subtitle, r.location?.replace(/\d+\/$/, 'ID/')]);
+    JSON.stringify([r.status, Object.keys(r.body ?? {}), r.body?.title, r.body?.subtitle, typeof r.body?.author, Object.keys(r.body?.authorDetail ?? {}), r.location?.replace(/\d+\/$/, 'ID/')]);
   if (shape(createdA) !== shape(createdB)) throw new Error(`POST /api/books/ differs:\n raw      ${shape(createdA)}\n fastrest ${shape(createdB)}`);
   const duplicate = JSON.stringify({ title: 'Again', author: 'Someone', isbn: createdA.body.isbn });
   const [dupA, dupB] = [await post(raw, duplicate), await post(library, duplicate)];
@@ -191,11 +204,53 @@ interface Sample {
   rps: number;
   p99: number;
   failures: number;
+  /** CPU time per request, in microseconds, of the server process and of PostgreSQL (Linux only, else NaN). */
+  serverCpu: number;
+  databaseCpu: number;
+}
+
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+/** utime + stime of one process, in microseconds; NaN where /proc is absent. */
+async function cpuOf(pid: number | undefined): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU time of every PostgreSQL process on this machine, in microseconds. */
+async function postgresCpu(): Promise<number> {
+  try {
+    let total = 0;
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * TICK_US;
+    }
+    return total;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function load(server: Server, endpoint: Endpoint, mode: 'page' | 'all', seconds: number): Promise<Sample> {
+  const [server0, database0] = [await cpuOf(server.child.pid), await postgresCpu()];
   const result = await autocannon({ url: server.url, connections, duration: seconds, requests: [requestOf(endpoint, mode)] });
-  return { rps: result.requests.total / result.duration, p99: result.latency.p99, failures: result.errors + result.non2xx };
+  const [server1, database1] = [await cpuOf(server.child.pid), await postgresCpu()];
+  const total = Math.max(1, result.requests.total);
+  return {
+    rps: result.requests.total / result.duration,
+    p99: result.latency.p99,
+    failures: result.errors + result.non2xx,
+    serverCpu: (server1 - server0) / total,
+    databaseCpu: (database1 - database0) / total,
+  };
 }
 
 const median = (values: number[]) => {
@@ -247,7 +302,10 @@ async function main(): Promise<number> {
           const sample = await load(server, endpoint, mode, duration);
           const key = `${endpoint}/${server.name}`;
           samples.set(key, [...(samples.get(key) ?? []), sample]);
-          log(`${endpoint.padEnd(8)} ${server.name.padEnd(8)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${sample.p99} ms${sample.failures ? `  ${sample.failures} failures` : ''}`);
+          log(
+            `${endpoint.padEnd(8)} ${server.name.padEnd(8)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${String(sample.p99).padStart(3)} ms  ` +
+              `CPU/request: server ${sample.serverCpu.toFixed(0)} µs, PostgreSQL ${sample.databaseCpu.toFixed(0)} µs${sample.failures ? `  ${sample.failures} failures` : ''}`,
+          );
         }
       }
     }
@@ -258,7 +316,8 @@ async function main(): Promise<number> {
       const rawRps = median(a.map((s) => s.rps));
       const fastRps = median(b.map((s) => s.rps));
       const failures = [...a, ...b].reduce((n, s) => n + s.failures, 0);
-      return { endpoint, rawRps, fastRps, ratio: fastRps / rawRps, rawP99: median(a.map((s) => s.p99)), fastP99: median(b.map((s) => s.p99)), failures };
+      const cpu = (samples: Sample[]) => `${median(samples.map((s) => s.serverCpu)).toFixed(0)} + ${median(samples.map((s) => s.databaseCpu)).toFixed(0)}`;
+      return { endpoint, rawRps, fastRps, ratio: fastRps / rawRps, rawP99: median(a.map((s) => s.p99)), fastP99: median(b.map((s) => s.p99)), rawCpu: cpu(a), fastCpu: cpu(b), failures };
     });
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     const lines = [
@@ -266,11 +325,11 @@ async function main(): Promise<number> {
       `autocannon: ${connections} connections, ${rounds} runs of ${duration} s per server and endpoint (after ${warmup} s of warm-up), medians.`,
       `list = ${listMeaning}; retrieve = GET /api/books/<random id>/; create = POST /api/books/ (a unique valid ISBN each).`,
       '',
-      '| endpoint | raw req/s | fastrest req/s | ratio | target | raw p99 ms | fastrest p99 ms |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| endpoint | raw req/s | fastrest req/s | ratio | target | raw p99 ms | fastrest p99 ms | raw CPU µs/req (server + PG) | fastrest CPU µs/req (server + PG) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows.map(
         (r) =>
-          `| ${r.endpoint} | ${r.rawRps.toFixed(0)} | ${r.fastRps.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${targets[r.endpoint].toFixed(2)}x${r.ratio >= targets[r.endpoint] ? '' : ' (missed)'} | ${r.rawP99} | ${r.fastP99} |`,
+          `| ${r.endpoint} | ${r.rawRps.toFixed(0)} | ${r.fastRps.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${targets[r.endpoint].toFixed(2)}x${r.ratio >= targets[r.endpoint] ? '' : ' (missed)'} | ${r.rawP99} | ${r.fastP99} | ${r.rawCpu} | ${r.fastCpu} |`,
       ),
     ];
     const failures = rows.reduce((n, r) => n + r.failures, 0);
