@@ -32,13 +32,15 @@ export async function libraryApp(t: Test) {
 /**
  * A bare fastrest app serving `viewset` at /api/books/ (DefaultRouter, basename `book`) beside the
  * Library's authors, on a fresh Library database: for book views configured unlike the Library's.
+ * `more` may register further viewsets.
  */
-export async function booksApiApp(t: Test, viewset: GenericViewSet, settings: Partial<RestSettings> = {}) {
+export async function booksApiApp(t: Test, viewset: GenericViewSet, settings: Partial<RestSettings> = {}, more: (router: DefaultRouter) => void = () => {}) {
   const db = await createTestDatabase({ entities, migrationsPath });
   const app = Fastify(serverOptions(settings));
   await app.register(databasePlugin, { orm: db.orm });
   await app.register(fastrest, { settings });
   const router = new DefaultRouter().register('books', viewset, { basename: 'book' }).register('authors', new AuthorViewSet(), { basename: 'author' });
+  more(router);
   await app.register(router.plugin('/api'));
   t.teardown(async () => {
     await app.close();
