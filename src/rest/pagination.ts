@@ -6,6 +6,7 @@
 export {
   BasePagination,
   displayedPageNumbers,
+  eitherShapeSerializerCompiler,
   queryErrorsBeyond,
   type JsonSchema,
   type PageLink,

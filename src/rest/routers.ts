@@ -9,7 +9,7 @@ import { MethodNotAllowed, SetupError } from './exceptions.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
 import { addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
-import { queryErrorsBeyond } from './pagination.ts';
+import { eitherShapeSerializerCompiler, queryErrorsBeyond } from './pagination.ts';
 import type { RestSettings } from './settings.ts';
 import { APIView } from './views.ts';
 import type { GenericViewSet } from './viewsets.ts';
@@ -106,6 +106,8 @@ export class SimpleRouter {
         url,
         schema: this.operationSchema(viewset, spec, urlPrefix, params, app.restSettings),
         attachValidation: paginatorKeys.length > 0,
+        // A list that is a plain array unless a page is asked for serializes each body by its shape.
+        ...(paginatorKeys.length && !viewset.pagination!.paginatesByDefault(app.restSettings) ? { serializerCompiler: eitherShapeSerializerCompiler(app) } : {}),
         onRequest: initial,
         config: {
           allow,

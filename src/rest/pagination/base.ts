@@ -3,7 +3,8 @@
  * its query parameters as Django does, absolute links that keep the other parameters, the
  * envelope schemas, and the window of page links the browsable page shows.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fastJson from 'fast-json-stringify';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
@@ -143,4 +144,27 @@ export function queryErrorsBeyond(error: Error & { validation?: unknown; validat
   });
   if (!remaining.length) return null;
   return Object.assign(new Error(error.message), { validation: remaining, validationContext: error.validationContext, statusCode: 400 });
+}
+
+type Serialize = (data: unknown) => string;
+
+/**
+ * A route's serializer compiler for a list that answers either shape (`getListResponseSchema`
+ * with `anyOf`): each body is serialized with the branch of its shape, an array or an envelope.
+ * fast-json-stringify alone would pick the branch by validating the whole body against it, a
+ * cost on every row and a 500 for a stored row that breaks a documented constraint.
+ */
+export function eitherShapeSerializerCompiler(app: FastifyInstance) {
+  return ({ schema }: { schema: JsonSchema }): Serialize => {
+    let compiled: Serialize | undefined;
+    // Compiled on first use, when every shared schema of the app is registered.
+    const compile = (target: JsonSchema): Serialize => fastJson(target as never, { schema: app.getSchemas() as never }) as Serialize;
+    const branches = schema['anyOf'] as JsonSchema[] | undefined;
+    const list = branches?.find((b) => b['type'] === 'array');
+    const page = branches?.find((b) => b !== list);
+    if (!list || !page || branches!.length !== 2) return (data) => (compiled ??= compile(schema))(data);
+    let serializeList: Serialize | undefined;
+    let serializePage: Serialize | undefined;
+    return (data) => (Array.isArray(data) ? (serializeList ??= compile(list))(data) : (serializePage ??= compile(page))(data));
+  };
 }
