@@ -157,11 +157,14 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
     if (!wanted.length) return new Map();
     const pk = this.targetPk;
     const em = requireEm(this, ctx);
-    const qb = queryBuilder(em, this.target)
-      .select([...new Set([pk, ...columns])])
-      .where({ [pk]: { $in: wanted } });
-    const rows = await executePrepared(em, qb);
-    return new Map(rows.map((row) => [String(row[pk]), row]));
+    const select = [...new Set([pk, ...columns])];
+    // Two fields of one representation reading the same rows (a slug and a nested summary) share one query.
+    const memo = loadedRows.get(ctx!) ?? new Map<string, Promise<Record<string, unknown>[]>>();
+    loadedRows.set(ctx!, memo);
+    const key = JSON.stringify([this.target.meta.className, select, wanted]);
+    let rows = memo.get(key);
+    if (!rows) memo.set(key, (rows = executePrepared(em, queryBuilder(em, this.target).select(select).where({ [pk]: { $in: wanted } }))));
+    return new Map((await rows).map((row) => [String(row[pk]), row]));
   }
 
   /** The related rows of each parent key, with `columns`, through the relation's foreign key, in one query. */
@@ -190,6 +193,8 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
     return groups.map((rows) => rows.map((row) => this.represent(row, ctx)));
   }
 }
+
+const loadedRows = new WeakMap<SerializerContext, Map<string, Promise<Record<string, unknown>[]>>>();
 
 function asRow(value: unknown, pk: string): Record<string, unknown> {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : { [pk]: value };
