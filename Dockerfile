@@ -7,17 +7,15 @@
 #
 # Configuration comes from the environment only (see docs/deploy.md).
 
-ARG NODE_IMAGE=docker.io/library/node:24-slim
-
 # --- deps: production dependencies, exactly as locked, no install scripts --------------------
-FROM ${NODE_IMAGE} AS deps
+FROM docker.io/library/node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- runtime ------------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
+FROM docker.io/library/node:24-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
