@@ -4,6 +4,8 @@
 #       pglite-fresh     embedded PGlite, a new data folder (initdb, migrations, seeding)
 #       pglite-existing  embedded PGlite, a folder a previous start already set up
 #       postgres-fresh   PostgreSQL, a database created empty for the run (only when DATABASE_URL is set)
+#   - CPU: user+system CPU time the server used up to that first 200 (from /proc; unlike the wall
+#     clock, barely moved by other processes competing for the CPUs)
 #   - idle RSS: the server's resident memory (ps -o rss) IDLE_SECONDS after that first 200
 # Usage: bench/startup.sh [--npm-ci]     env: RUNS (3), PORT (3950), IDLE_SECONDS (2), NODE (node),
 #        DATABASE_URL=postgres://user@host:port/db (the server to create the throw-away databases on)
@@ -32,9 +34,11 @@ now_ms() { date +%s%3N; }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# start_once ENV... : starts the server with ENV, prints "<ms to first 200> <idle RSS in KiB>", stops it.
+cpu_ms() { awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / tck) }' "/proc/$1/stat"; }
+
+# start_once ENV... : starts the server with ENV, prints "<ms to first 200> <CPU ms> <idle RSS in KiB>", stops it.
 start_once() {
-  local start elapsed rss
+  local start elapsed cpu rss
   start=$(now_ms)
   env -u DATABASE_URL -u DATA_DIR HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn "$@" "$NODE" src/library/main.ts >"$work/server.log" 2>&1 &
   server_pid=$!
@@ -44,25 +48,27 @@ start_once() {
     sleep 0.02
   done
   elapsed=$(( $(now_ms) - start ))
+  cpu=$(cpu_ms "$server_pid")
   sleep "$IDLE_SECONDS"
   rss=$(ps -o rss= -p "$server_pid" | tr -d ' ')
   kill -TERM "$server_pid"
   wait "$server_pid" || { echo "the server did not exit cleanly:" >&2; cat "$work/server.log" >&2; exit 1; }
   server_pid=""
-  echo "$elapsed $rss"
+  echo "$elapsed $cpu $rss"
 }
 
 # report LABEL SETUP : runs SETUP (which sets the array `server_env`) before each of RUNS starts.
 report() {
-  local label=$1 setup=$2 times=() rsses=() out
+  local label=$1 setup=$2 times=() cpus=() rsses=() out
   for (( i = 1; i <= RUNS; i++ )); do
     "$setup" "$i"
-    out=$(start_once "${server_env[@]}")
-    times+=("${out% *}")
-    rsses+=("${out#* }")
+    read -r -a out <<<"$(start_once "${server_env[@]}")"
+    times+=("${out[0]}")
+    cpus+=("${out[1]}")
+    rsses+=("${out[2]}")
   done
-  printf '%-16s cold start %6s ms (runs: %s)   idle RSS %6.1f MiB (runs: %s KiB)\n' \
-    "$label" "$(median "${times[@]}")" "${times[*]}" "$(echo "$(median "${rsses[@]}") / 1024" | bc -l)" "${rsses[*]}"
+  printf '%-16s first 200 %6s ms (runs: %s)  CPU %6s ms (runs: %s)  idle RSS %4d MiB (runs: %s KiB)\n' \
+    "$label" "$(median "${times[@]}")" "${times[*]}" "$(median "${cpus[@]}")" "${cpus[*]}" "$(( $(median "${rsses[@]}" | cut -d. -f1) / 1024 ))" "${rsses[*]}"
 }
 
 fresh_pglite() { server_env=(DATA_DIR="$work/fresh-$1/pglite"); }
