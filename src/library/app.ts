@@ -9,7 +9,7 @@ import { Health, Ready } from '../../schemas/health.ts';
 import { addSharedSchema, authPlugin, databaseAnswers, databasePlugin, DefaultRouter, fastrest, serverOptions, type RestSettings } from '../rest/index.ts';
 import { librarySecurity, loadAuthConfig } from './auth.ts';
 import { ReadingListViewSet } from './reading-lists.ts';
-import { BookViewSet } from './views.ts';
+import { AuthorViewSet, BookViewSet } from './views.ts';
 import { website } from './website.ts';
 
 /** Settings of the Library's API. */
@@ -23,6 +23,7 @@ export const librarySettings: Partial<RestSettings> = {
 export function libraryRouter(): DefaultRouter {
   return new DefaultRouter()
     .register('books', new BookViewSet(), { basename: 'book' })
+    .register('authors', new AuthorViewSet(), { basename: 'author' })
     .register('reading-lists', new ReadingListViewSet(), { basename: 'readinglist' });
 }
 

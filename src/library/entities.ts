@@ -5,7 +5,21 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { authEntities, User } from '../rest/index.ts';
 
-/** A book, as in DRF's beginners' tutorial. */
+/** An author of books; the name identifies them (books refer to their author by name on the wire). */
+export const Author = defineEntity({
+  name: 'Author',
+  tableName: 'library_author',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    name: p.string().length(100).unique(),
+    bio: p.text().default(''),
+    birthYear: p.integer().nullable(),
+  },
+});
+
+export type Author = InferEntity<typeof Author>;
+
+/** A book, as in DRF's beginners' tutorial; its author is an `Author` since the authors API. */
 export const Book = defineEntity({
   name: 'Book',
   tableName: 'library_book',
@@ -13,7 +27,7 @@ export const Book = defineEntity({
     id: p.integer().primary().autoincrement(),
     title: p.string().length(250),
     subtitle: p.string().length(250).default(''),
-    author: p.string().length(100),
+    author: p.manyToOne(Author).index(),
     isbn: p.string().length(13).unique(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
@@ -41,4 +55,4 @@ export const ReadingList = defineEntity({
 export type ReadingList = InferEntity<typeof ReadingList>;
 
 /** Every entity of the app, in the order the ORM should discover them; the user model comes from fastrest. */
-export const entities = [Book, ReadingList, ...authEntities];
+export const entities = [Author, Book, ReadingList, ...authEntities];

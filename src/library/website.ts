@@ -17,14 +17,14 @@ export async function website(app: FastifyInstance): Promise<void> {
   const html = { 'content-type': 'text/html; charset=utf-8' };
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => {
-    const books = await request.em.find(Book, {}, { orderBy: { title: 'asc', id: 'asc' } });
+    const books = await request.em.find(Book, {}, { orderBy: { title: 'asc', id: 'asc' }, populate: ['author'] });
     return reply.headers(html).send(eta.render('books', { books }));
   });
 
   app.get<{ Params: { id: string } }>('/books/:id/', { schema: { hide: true } }, async (request, reply) => {
     // Digits only: Number() would also read "0x1", "1e0" or " 1" as book 1.
     const id = /^[0-9]{1,15}$/.test(request.params.id) ? Number(request.params.id) : 0;
-    const book = id > 0 ? await request.em.findOne(Book, { id }) : null;
+    const book = id > 0 ? await request.em.findOne(Book, { id }, { populate: ['author'] }) : null;
     if (!book) return reply.code(404).headers(html).send(eta.render('not-found', {}));
     return reply.headers(html).send(eta.render('book', { book }));
   });

@@ -3,13 +3,14 @@
  * lookup, object retrieval) and the standard actions (list, create, retrieve, update,
  * partial update, destroy) are small functions over it, composed by the viewsets.
  */
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotFound, SetupError, ValidationError } from './exceptions.ts';
+import { atomic } from './database.ts';
+import { Conflict, NotFound, SetupError, ValidationError } from './exceptions.ts';
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination } from './pagination.ts';
-import type { ModelSerializer } from './serializers.ts';
+import type { ModelSerializer, SerializerContext } from './serializers.ts';
 import { APIView } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
@@ -29,6 +30,14 @@ export interface ActionSpec {
   summary: string;
   /** DRF-style operationId prefix: `list` + `Books`. */
   operationPrefix: string;
+  /** The whole operationId, when it is not `{operationPrefix}{Subject}` (extra actions). */
+  operationId?: string;
+  /** The body's schema, when it is not one of the serializer's (extra actions, API views). */
+  bodySchema?: Record<string, unknown>;
+  /** The success response's schema, when it is not the serializer's (extra actions, API views). */
+  responseSchema?: Record<string, unknown>;
+  /** OpenAPI description of this operation, when it is not the view's. */
+  description?: string;
 }
 
 /** The six standard actions of a model viewset. */
@@ -67,6 +76,8 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   orderingFields: OrderingFields<S> | undefined = undefined;
   /** Paginator of lists; `null` lists every row. */
   pagination: BasePagination | null = null;
+  /** Serializers of particular actions, e.g. `{ list: new BookSummarySerializer() }` (DRF's `get_serializer_class` by `self.action`). */
+  actionSerializers: Readonly<Partial<Record<string, ModelSerializer>>> = {};
 
   /** The filter backends of this request. */
   getFilterBackends(_request: FastifyRequest): BaseFilterBackend[] {
@@ -83,10 +94,29 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     return this.viewName ?? this.serializer.name;
   }
 
-  /** The serializer for this request (DRF's `get_serializer`). */
-  getSerializer(_request: FastifyRequest): S {
-    if (!this.serializer) throw new SetupError('FASTREST_ERR_VIEW_CONFIG', `${this.constructor.name} has no serializer`);
-    return this.serializer;
+  /** The serializer for this request (DRF's `get_serializer`): the one of its action, else `serializer`. */
+  getSerializer(request: FastifyRequest): S {
+    return this.serializerFor(request.routeOptions?.config?.action);
+  }
+
+  /**
+   * The serializer of an action: its entry in `actionSerializers`, else `serializer`. Routers read
+   * it for each route's schemas, so a per-action serializer shows in OpenAPI and shapes the response.
+   */
+  serializerFor(action: string | undefined): S {
+    const chosen = (action === undefined ? undefined : this.actionSerializers[action]) ?? this.serializer;
+    if (!chosen) throw new SetupError('FASTREST_ERR_VIEW_CONFIG', `${this.constructor.name} has no serializer`);
+    return chosen as S;
+  }
+
+  /** What the serializer needs to read and write for this request (DRF's `get_serializer_context`). */
+  getSerializerContext(request: FastifyRequest): SerializerContext {
+    return { em: request.em, request };
+  }
+
+  /** The response bodies of entities or rows of this view (`serializer` defaults to this request's), related objects loaded in batches. */
+  async represent(request: FastifyRequest, items: readonly object[], serializer: ModelSerializer = this.getSerializer(request)): Promise<unknown[]> {
+    return serializer.represent(items as Record<string, unknown>[], this.getSerializerContext(request));
   }
 
   /** The base query of this request, before filtering and pagination (DRF's `get_queryset`). */
@@ -108,12 +138,12 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     return { [this.lookupField]: value };
   }
 
-  /** One row for reading, without building an entity (fast path of retrieve). */
+  /** One row for reading, without building an entity (fast path of retrieve); the entity itself when object permissions need it. */
   async getRow(request: FastifyRequest): Promise<Record<string, unknown>> {
     const serializer = this.getSerializer(request);
     // Object-level permissions need the entity, so they take the `getObject` path.
     if (this.getPermissions(request).some((p) => p.hasObjectPermission)) {
-      return serializer.toRepresentation(await this.getObject(request)) as Record<string, unknown>;
+      return (await this.getObject(request)) as Record<string, unknown>;
     }
     const qb = this.filterQueryset(request, this.getQueryset(request));
     const row = await qb.select(serializer.readableFieldNames).andWhere(this.lookupFilter(request)).limit(1).execute('get');
@@ -146,17 +176,36 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   }
 }
 
-/** Answers a unique violation that slipped past validation (a concurrent write) with a 400. */
+/**
+ * Runs a write in one transaction and answers the constraint violations that slipped past
+ * validation (a concurrent write) with a 400: a unique value taken, a related object gone.
+ */
 async function withIntegrity<T>(view: GenericAPIView, request: FastifyRequest, write: () => Promise<T>): Promise<T> {
   try {
-    return await write();
+    return await atomic(request.em, write);
   } catch (error) {
-    if (!(error instanceof UniqueConstraintViolationException)) throw error;
     const serializer = view.getSerializer(request);
     const constraint = String((error as { constraint?: string }).constraint ?? '');
-    const field = serializer.fields.find((f) => f.unique && constraint.includes(snake(f.name)));
-    throw new ValidationError(field ? { [field.name]: [serializer.uniqueMessage(field.name)] } : { non_field_errors: ['The fields must make a unique set.'] });
+    if (error instanceof UniqueConstraintViolationException) {
+      const field = serializer.fields.find((f) => f.unique && constraint.includes(snake(f.name)));
+      throw new ValidationError(field ? { [field.name]: [serializer.uniqueMessage(field.name)] } : { non_field_errors: ['The fields must make a unique set.'] });
+    }
+    if (error instanceof ForeignKeyConstraintViolationException) {
+      const field = serializer.fields.find((f) => f.field && f.source && constraint.includes(snake(f.source)));
+      throw new ValidationError({ [field?.name ?? 'non_field_errors']: ['The related object does not exist.'] });
+    }
+    throw error;
   }
+}
+
+/** The representation of a list body: the rows of a plain list, or of a page's `results`. */
+async function representList(view: GenericAPIView, request: FastifyRequest, body: unknown): Promise<unknown> {
+  const serializer = view.getSerializer(request);
+  if (serializer.isFlat) return body;
+  if (Array.isArray(body)) return view.represent(request, body, serializer);
+  const page = body as { results?: unknown } | null;
+  if (page && typeof page === 'object' && Array.isArray(page.results)) return { ...page, results: await view.represent(request, page.results, serializer) };
+  return body;
 }
 
 function snake(name: string): string {
@@ -168,39 +217,47 @@ export async function listAction(view: GenericAPIView, request: FastifyRequest):
   const serializer = view.getSerializer(request);
   const qb = view.filterQueryset(request, view.getQueryset(request));
   const paginator = view.getPaginator(request);
-  if (paginator) return paginator.paginate(request, qb, view, serializer.readableFieldNames);
-  return qb.select(serializer.readableFieldNames).execute('all');
+  if (paginator) return representList(view, request, await paginator.paginate(request, qb, view, serializer.readableFieldNames));
+  return representList(view, request, await qb.select(serializer.readableFieldNames).execute('all'));
 }
 
 /** POST collection: validate, save, answer 201 with `Location`. */
 export async function createAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const serializer = view.getSerializer(request);
-  const data = await serializer.runValidation(request.body as Record<string, unknown>, { em: request.em, partial: false });
+  const data = await serializer.runValidation(request.body as Record<string, unknown>, { ...view.getSerializerContext(request), partial: false });
   const instance = await withIntegrity(view, request, () => view.performCreate(request, data));
   const location = reply.request.routeOptions.config.detailUrl?.(request, instance);
   if (location) reply.header('location', location);
   reply.code(201);
-  return serializer.toRepresentation(instance);
+  return (await view.represent(request, [instance], serializer))[0];
 }
 
 /** GET item. */
 export async function retrieveAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
-  return view.getRow(request);
+  const row = await view.getRow(request);
+  const serializer = view.getSerializer(request);
+  const plain = Object.getPrototypeOf(row) === Object.prototype || Object.getPrototypeOf(row) === null;
+  return serializer.isFlat && plain ? row : (await view.represent(request, [row], serializer))[0];
 }
 
 /** PUT item (every required field) or, with `partial`, PATCH item (only the fields sent). */
 export async function updateAction(view: GenericAPIView, request: FastifyRequest, partial: boolean): Promise<unknown> {
   const serializer = view.getSerializer(request);
   const instance = await view.getObject(request);
-  const data = await serializer.runValidation(request.body as Record<string, unknown>, { em: request.em, instance, partial });
+  const data = await serializer.runValidation(request.body as Record<string, unknown>, { ...view.getSerializerContext(request), instance, partial });
   const saved = await withIntegrity(view, request, () => view.performUpdate(request, instance, data));
-  return serializer.toRepresentation(saved);
+  return (await view.represent(request, [saved], serializer))[0];
 }
 
 /** DELETE item: 204 with no body. */
 export async function destroyAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const instance = await view.getObject(request);
-  await view.performDestroy(request, instance);
+  try {
+    await atomic(request.em, () => view.performDestroy(request, instance));
+  } catch (error) {
+    if (!(error instanceof ForeignKeyConstraintViolationException)) throw error;
+    throw new Conflict(`Cannot delete this ${view.getSerializer(request).verboseName}: other objects refer to it.`);
+  }
   reply.code(204);
 }
 

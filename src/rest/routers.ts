@@ -12,13 +12,16 @@ import { addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
 import { eitherShapeSerializerCompiler, queryErrorsBeyond } from './pagination.ts';
 import type { RestSettings } from './settings.ts';
 import { APIView } from './views.ts';
-import type { GenericViewSet } from './viewsets.ts';
+import type { ModelSerializer } from './serializers.ts';
+import { GenericViewSet } from './viewsets.ts';
+import { schemaOfAction, schemasOfAction, type ViewMethodSchemas } from './actions.ts';
 
 /** One URL pattern of a viewset: which method runs which action. */
 export interface Route {
   /** `{prefix}` and `{lookup}` are filled in at registration. */
   url: string;
-  mapping: Partial<Record<HttpMethod, StandardAction>>;
+  /** Method to action name: a standard action or one of the viewset's extra actions. */
+  mapping: Partial<Record<HttpMethod, StandardAction | (string & {})>>;
   /** `{basename}` is filled in, e.g. `book-list`. */
   name: string;
   detail: boolean;
@@ -32,6 +35,14 @@ export interface Registration {
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const VIEW_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[];
+
+/** DRF's view name: the class name without its `View`/`ViewSet` suffix, in words (`BookStatsView` -> `Book Stats`). */
+function viewNameOf(view: APIView): string {
+  const explicit = (view as { viewName?: unknown }).viewName;
+  if (typeof explicit === 'string' && explicit) return explicit;
+  return view.constructor.name.replace(/(ViewSet|View)$/, '').replace(/([a-z0-9])([A-Z])/g, '$1 $2') || 'View';
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -59,15 +70,50 @@ export class SimpleRouter {
   /** Adds `.json`-style twins of every route, forcing that format (one per format of the view's renderers). */
   includeFormatSuffixes = false;
   readonly registry: Registration[] = [];
+  /** Plain API views registered on one URL each (their `get`/`post`/... methods are the handlers). */
+  readonly views: { prefix: string; view: APIView; name: string }[] = [];
 
-  /** Adds a viewset under a URL prefix; `basename` names its routes (defaults to the prefix). */
-  register(prefix: string, viewset: GenericViewSet, options: { basename?: string } = {}): this {
-    const basename = options.basename ?? prefix.replace(/s$/, '');
-    if (this.registry.some((r) => r.basename === basename)) {
+  /**
+   * Adds a viewset under a URL prefix; `basename` names its routes (defaults to the prefix).
+   * A plain `APIView` gets one route, `/{prefix}/`, named `basename` (defaults to the prefix).
+   */
+  register(prefix: string, viewset: GenericViewSet | APIView, options: { basename?: string } = {}): this {
+    const isViewSet = viewset instanceof GenericViewSet;
+    const basename = options.basename ?? (isViewSet ? prefix.replace(/s$/, '') : prefix);
+    if (this.registry.some((r) => r.basename === basename) || this.views.some((v) => v.name === basename)) {
       throw new SetupError('FASTREST_ERR_ROUTER_BASENAME', `basename "${basename}" is registered twice`);
     }
-    this.registry.push({ prefix, viewset, basename });
+    if (isViewSet) this.registry.push({ prefix, viewset, basename });
+    else this.views.push({ prefix, view: viewset, name: basename });
     return this;
+  }
+
+  /**
+   * The routes of one viewset (DRF's `get_routes`): the collection route, its extra actions
+   * (`/{prefix}/{urlPath}/`), the item route and its extra actions (`/{prefix}/{lookup}/{urlPath}/`).
+   */
+  getRoutes(viewset: GenericViewSet): Route[] {
+    const extras = viewset.getExtraActions();
+    const taken = new Set<string>();
+    for (const extra of extras) {
+      const key = `${extra.detail}:${extra.urlPath}`;
+      if (extra.name in standardActions || taken.has(key) || taken.has(extra.urlName) || ['list', 'detail'].includes(extra.urlName)) {
+        throw new SetupError('FASTREST_ERR_ACTION_CONFIG', `${viewset.constructor.name}: extra action "${extra.name}" clashes with another route`);
+      }
+      taken.add(key).add(extra.urlName);
+    }
+    const dynamic = (detail: boolean): Route[] =>
+      extras
+        .filter((extra) => extra.detail === detail)
+        .map((extra) => ({
+          url: detail ? `/{prefix}/:{lookup}/${extra.urlPath}/` : `/{prefix}/${extra.urlPath}/`,
+          mapping: Object.fromEntries(extra.methods.map((method) => [method, extra.name])),
+          name: `{basename}-${extra.urlName}`,
+          detail,
+        }));
+    const [list, ...others] = this.routes.filter((r) => !r.detail);
+    const details = this.routes.filter((r) => r.detail);
+    return [...(list ? [list] : []), ...dynamic(false), ...others, ...details, ...dynamic(true)];
   }
 
   /** A Fastify plugin adding every route under `prefix` (e.g. `/api`). */
@@ -79,16 +125,23 @@ export class SimpleRouter {
   protected install(app: FastifyInstance, prefix: string): void {
     for (const registration of this.registry) {
       registerSchemas(app, registration.viewset.serializer);
+      for (const serializer of Object.values(registration.viewset.actionSerializers)) if (serializer) registerSchemas(app, serializer);
+      for (const extra of registration.viewset.getExtraActions()) {
+        const { serializers, named } = schemasOfAction(extra);
+        for (const serializer of serializers) registerSchemas(app, serializer);
+        for (const schema of named) addSharedSchema(app, schema);
+      }
       const paginator = registration.viewset.pagination;
       if (paginator) addSharedSchema(app, paginator.getResponseSchema(registration.viewset.serializer.schemas.response.$id));
-      for (const route of this.routes) this.installRoute(app, prefix, registration, route);
+      for (const route of this.getRoutes(registration.viewset)) this.installRoute(app, prefix, registration, route);
     }
+    for (const { prefix: urlPrefix, view, name } of this.views) this.installView(app, `${prefix}/${urlPrefix}/`, view, name, urlPrefix);
   }
 
   protected installRoute(app: FastifyInstance, prefix: string, { prefix: urlPrefix, viewset, basename }: Registration, route: Route): void {
     const url = prefix + route.url.replace('{prefix}', urlPrefix).replace('{lookup}', viewset.lookupUrlKwarg);
     const name = route.name.replace('{basename}', basename);
-    const mapped = (Object.entries(route.mapping) as [HttpMethod, StandardAction][]).filter(([, action]) => viewset.actions.includes(action));
+    const mapped = (Object.entries(route.mapping) as [HttpMethod, string][]).filter(([method, action]) => viewset.getActionSpec(action, method));
     if (!mapped.length) return;
     app.urls.add(name, url);
     const methods = mapped.map(([method]) => method as string);
@@ -97,14 +150,14 @@ export class SimpleRouter {
     const detailName = this.routes.find((r) => r.detail)?.name.replace('{basename}', basename);
     const initial = async (request: FastifyRequest, reply: FastifyReply) => viewset.initial(request, reply);
     for (const [method, action] of mapped) {
-      const spec: ActionSpec = standardActions[action];
+      const spec: ActionSpec = viewset.getActionSpec(action, method)!;
       const handler = viewset.handlerFor(action);
       // A paginator answers invalid values of its own parameters itself (DRF's 404 "Invalid page."), never with a 400.
       const paginatorKeys = spec.response === 'list' && viewset.pagination ? Object.keys(viewset.pagination.getQuerystringProperties(viewset)) : [];
       this.addRoute(app, viewset, {
         method,
         url,
-        schema: this.operationSchema(viewset, spec, urlPrefix, params, app.restSettings),
+        schema: this.operationSchema(viewset, spec, urlPrefix, params, app.restSettings, viewset.serializerFor(action)),
         attachValidation: paginatorKeys.length > 0,
         // A list that is a plain array unless a page is asked for serializes each body by its shape.
         ...(paginatorKeys.length && !viewset.pagination!.paginatesByDefault(app.restSettings) ? { serializerCompiler: eitherShapeSerializerCompiler(app) } : {}),
@@ -112,9 +165,12 @@ export class SimpleRouter {
         config: {
           allow,
           routeName: name,
+          action,
           detailUrl: detailName
             ? (request: FastifyRequest, instance: object) =>
-                app.urls.reverse(request, detailName, { [viewset.lookupUrlKwarg]: (instance as Record<string, string>)[viewset.lookupField]! })
+                app.urls.has(detailName)
+                  ? app.urls.reverse(request, detailName, { [viewset.lookupUrlKwarg]: (instance as Record<string, string>)[viewset.lookupField]! })
+                  : undefined
             : undefined,
         },
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
@@ -147,6 +203,82 @@ export class SimpleRouter {
         },
       });
     }
+  }
+
+  /**
+   * Installs a plain `APIView` on one URL (DRF's `as_view()`): its `get`/`post`/`put`/`patch`/`delete`
+   * methods are the handlers, its `methodSchemas` their OpenAPI, with the view's policies, `Allow`,
+   * OPTIONS and 405s as on every route.
+   */
+  installView(app: FastifyInstance, url: string, view: APIView, name: string, tag: string): void {
+    const methods = VIEW_METHODS.filter((m) => typeof (view as unknown as Record<string, unknown>)[m.toLowerCase()] === 'function');
+    if (!methods.length) throw new SetupError('FASTREST_ERR_VIEW_CONFIG', `${view.constructor.name} has no get, post, put, patch or delete method`);
+    app.urls.add(name, url);
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
+    const initial = async (request: FastifyRequest, reply: FastifyReply) => view.initial(request, reply);
+    const declared: ViewMethodSchemas = (view as { methodSchemas?: ViewMethodSchemas }).methodSchemas ?? {};
+    const title = viewNameOf(view);
+    const description = (view as { description?: string }).description ?? '';
+    const settings = app.restSettings;
+    for (const method of methods) {
+      const own = declared[method] ?? {};
+      const { serializers, named } = schemasOfAction({ request: own.request, response: own.response });
+      for (const serializer of serializers) registerSchemas(app, serializer);
+      for (const schema of named) addSharedSchema(app, schema);
+      const status = own.status ?? (own.response === null ? 204 : 200);
+      const response = schemaOfAction(own.response, 'response') ?? (status === 204 ? { type: 'null', description: 'No content' } : { description: 'Success' });
+      const body = schemaOfAction(own.request, 'request');
+      const negotiator = view.contentNegotiationClass ?? settings.defaultContentNegotiationClass;
+      const consumes = [...new Set((view.parserClasses ?? settings.defaultParserClasses).flatMap((p) => p.openapiMediaTypes()))];
+      const policies = view.openapiPolicies(method, settings);
+      const handle = (view as unknown as Record<string, (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>>)[method.toLowerCase()]!;
+      this.addRoute(app, view, {
+        method,
+        url,
+        schema: {
+          operationId: own.operationId ?? `${method.toLowerCase()}${title.replace(/\s+/g, '')}`,
+          tags: [tag],
+          summary: own.summary ?? title,
+          ...(own.description || description ? { description: own.description ?? description } : {}),
+          ...(body ? { body, consumes } : {}),
+          produces: negotiator.openapiProduces(view.rendererClasses ?? settings.defaultRendererClasses),
+          ...(policies.security ? { security: policies.security } : {}),
+          response: { [status]: response, ...errorResponses({ body: Boolean(body), detail: false }), ...policies.responses },
+        },
+        onRequest: initial,
+        config: { allow, routeName: name, action: method.toLowerCase() },
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const result = await handle.call(view, request, reply);
+          if (status !== 200 && reply.statusCode === 200) reply.code(status);
+          return status === 204 ? reply.send() : result;
+        },
+      } as RouteOptions);
+    }
+    this.addRoute(app, view, {
+      method: 'OPTIONS',
+      url,
+      schema: { hide: true },
+      onRequest: initial,
+      config: { allow, routeName: name },
+      handler: async (request: FastifyRequest) => ({
+        name: title,
+        description,
+        renders: view.getRenderers(request).map((r) => r.mediaType),
+        parses: view.getParsers(request).map((p) => p.mediaType),
+      }),
+    });
+    const refused = ALL_METHODS.filter((m) => !allow.includes(m));
+    if (!refused.length) return;
+    this.addRoute(app, view, {
+      method: refused,
+      url,
+      schema: { hide: true },
+      onRequest: initial,
+      config: { allow, routeName: name },
+      handler: async (request: FastifyRequest) => {
+        throw new MethodNotAllowed(request.method, allow);
+      },
+    });
   }
 
   /**
@@ -185,8 +317,15 @@ export class SimpleRouter {
   }
 
   /** The Fastify/OpenAPI schema of one action: operationId, tags, body, responses. */
-  protected operationSchema(viewset: GenericViewSet, spec: ActionSpec, tag: string, params: unknown, settings: Readonly<RestSettings>) {
-    const schemas = viewset.serializer.schemas;
+  protected operationSchema(
+    viewset: GenericViewSet,
+    spec: ActionSpec,
+    tag: string,
+    params: unknown,
+    settings: Readonly<RestSettings>,
+    serializer: ModelSerializer = viewset.serializer,
+  ) {
+    const schemas = serializer.schemas;
     const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
     const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
     const paginator = spec.response === 'list' ? viewset.pagination : null;
@@ -198,25 +337,28 @@ export class SimpleRouter {
           : spec.response === 'list'
             ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
             : { $ref: `${schemas.response.$id}#` };
+    // Extra actions declare their own response (or none, which documents any body).
+    const declared = spec.response !== 'empty' && (spec.responseSchema || spec.operationId) ? (spec.responseSchema ?? { description: 'Success' }) : undefined;
     const queryProperties =
       spec.response === 'list'
         ? Object.assign({}, ...viewset.filterBackends.map((b) => b.getQuerystringProperties(viewset)), paginator?.getQuerystringProperties(viewset) ?? {})
         : {};
     const querystring = Object.keys(queryProperties).length ? { type: 'object', properties: queryProperties } : undefined;
-    const body = spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined;
+    const body =
+      spec.bodySchema ?? (spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined);
     const negotiator = viewset.contentNegotiationClass ?? settings.defaultContentNegotiationClass;
     const produces = negotiator.openapiProduces(viewset.rendererClasses ?? settings.defaultRendererClasses);
     const consumes = [...new Set((viewset.parserClasses ?? settings.defaultParserClasses).flatMap((p) => p.openapiMediaTypes()))];
     return {
-      operationId: `${spec.operationPrefix}${subject}`,
+      operationId: spec.operationId ?? `${spec.operationPrefix}${subject}`,
       tags: [tag],
       summary: fill(spec.summary),
-      ...(viewset.description ? { description: viewset.description } : {}),
+      ...(spec.description || viewset.description ? { description: spec.description ?? viewset.description } : {}),
       ...(params ? { params } : {}),
       ...(querystring ? { querystring } : {}),
       ...(body ? { body, consumes } : {}),
       produces,
-      response: { [spec.status]: success, ...errorResponses({ body: Boolean(body), detail: spec.detail }) },
+      response: { [spec.status]: declared ?? success, ...errorResponses({ body: Boolean(body), detail: spec.detail }) },
     };
   }
 }
@@ -272,4 +414,17 @@ export class DefaultRouter extends SimpleRouter {
       }),
     }, true);
   }
+}
+
+/**
+ * One plain API view on one URL, as a Fastify plugin (DRF's `path('stats/', StatsView.as_view(), name='stats')`).
+ * @example
+ * await app.register(asView(new StatsView(), { url: '/api/stats/', name: 'stats' }));
+ */
+export function asView(view: APIView, options: { url: string; name: string; tag?: string }) {
+  const url = options.url.endsWith('/') ? options.url : `${options.url}/`;
+  return fp(async (app: FastifyInstance) => new SimpleRouter().installView(app, url, view, options.name, options.tag ?? options.name), {
+    name: `fastrest-view-${options.name}`,
+    dependencies: ['fastrest'],
+  });
 }

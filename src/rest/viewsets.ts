@@ -75,7 +75,11 @@ export abstract class GenericViewSet<S extends ModelSerializer = ModelSerializer
     }
     const extra = this.getExtraActions().find((a) => a.name === action);
     if (!extra) throw new Error(`${this.constructor.name} has no action "${action}"`);
-    return extra.handler;
+    return async (request, reply) => {
+      const body = await extra.handler(request, reply);
+      if (reply.statusCode === 200 && extra.status !== 200) reply.code(extra.status);
+      return body;
+    };
   }
 
   /** DRF's `ListModelMixin.list`. */

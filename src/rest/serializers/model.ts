@@ -314,8 +314,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
         out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
         continue;
       }
-      const value = source[field.name];
-      out[field.name] = value instanceof Date ? value.toISOString() : value;
+      out[field.name] = scalarValue(field, source[field.name]);
     }
     return out as Out;
   }
@@ -336,8 +335,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
         if (shown) {
           out[j]![field.name] = shown[j];
         } else {
-          const value = row[field.name];
-          out[j]![field.name] = value instanceof Date ? value.toISOString() : value;
+          out[j]![field.name] = scalarValue(field, row[field.name]);
         }
       });
     });
@@ -348,6 +346,17 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   get isFlat(): boolean {
     return this.fields.every((f) => f.writeOnly || !f.field);
   }
+}
+
+/**
+ * The JSON value of a column: dates as ISO strings; a property a new entity left unset shows what
+ * the database stored (the column's default, or null).
+ */
+function scalarValue(field: FieldInfo, value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (value !== undefined) return value;
+  if ('default' in field.schema) return field.schema['default'];
+  return field.allowNull ? null : undefined;
 }
 
 function objectSchema(id: string, properties: ReadonlyArray<readonly [string, unknown]>, required: string[]) {

@@ -1,0 +1,264 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import t, { type Test } from 'tap';
+import { Type } from 'typebox';
+import { migrationsPath } from '../src/library/config.ts';
+import {
+  APIClient,
+  APIView,
+  asView,
+  createTestDatabase,
+  databasePlugin,
+  DefaultRouter,
+  fastrest,
+  ModelSerializer,
+  ModelViewSet,
+  serverOptions,
+  SimpleRouter,
+  ValidationError,
+  type AnyQueryBuilder,
+  type Permission,
+  type ViewMethodSchemas,
+} from '../src/rest/index.ts';
+
+const Project = defineEntity({
+  name: 'Project',
+  tableName: 'gen_project',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    name: p.string().length(50).unique(),
+    team: p.string().length(20).default(''),
+  },
+});
+const Task = defineEntity({
+  name: 'Task',
+  tableName: 'gen_task',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    title: p.string().length(100),
+    project: () => p.manyToOne(Project),
+  },
+});
+const AuditEntry = defineEntity({
+  name: 'AuditEntry',
+  tableName: 'gen_audit',
+  properties: { id: p.integer().primary().autoincrement(), message: p.string().length(200) },
+});
+
+class ProjectSerializer extends ModelSerializer.for(Project, { fields: ['id', 'name', 'team'], readOnlyFields: ['team'] }) {}
+class TaskSerializer extends ModelSerializer.for(Task, { fields: ['id', 'title', 'project'] }) {}
+
+const teamOf = (request: FastifyRequest) => String(request.headers['x-team'] ?? '');
+
+/** Projects of the team named by `X-Team`; writes leave an audit entry in the same transaction. */
+class ProjectViewSet extends ModelViewSet<ProjectSerializer> {
+  readonly serializer = new ProjectSerializer();
+
+  override getQueryset(request: FastifyRequest): AnyQueryBuilder {
+    return super.getQueryset(request).andWhere({ team: teamOf(request) });
+  }
+
+  override async performCreate(request: FastifyRequest, data: Record<string, unknown>): Promise<object> {
+    request.em.create(AuditEntry, { message: `create ${String(data['name'])}` });
+    if (data['name'] === 'Taken meanwhile') await request.em.insert(Project, { name: 'Taken meanwhile', team: 'other' });
+    const project = await super.performCreate(request, { ...data, team: teamOf(request) });
+    if (data['name'] === 'Explode') throw new ValidationError({ name: ['Written, then refused.'] });
+    return project;
+  }
+
+  override async performDestroy(request: FastifyRequest, instance: object): Promise<void> {
+    request.em.create(AuditEntry, { message: `delete ${(instance as { name: string }).name}` });
+    await super.performDestroy(request, instance);
+  }
+}
+
+/** Tasks; a title of "Orphan" deletes the project between validation and the write. */
+class TaskViewSet extends ModelViewSet<TaskSerializer> {
+  readonly serializer = new TaskSerializer();
+  override async performCreate(request: FastifyRequest, data: Record<string, unknown>): Promise<object> {
+    if (data['title'] === 'Orphan') await request.em.nativeDelete(Project, { name: 'Short-lived' });
+    return super.performCreate(request, data);
+  }
+}
+
+const Stats = Type.Object({ projects: Type.Integer(), tasks: Type.Integer() }, { $id: 'Stats' });
+const Message = Type.Object({ message: Type.String({ minLength: 1 }) }, { $id: 'AuditMessage', additionalProperties: false });
+const allowUnlessRefused: Permission = { hasPermission: (request) => request.headers['x-refuse'] === undefined, message: 'Refused by header.' };
+
+/** A plain view: counts (GET) and an audit note (POST, answered 204). */
+class StatsView extends APIView {
+  description = 'Counts of projects and tasks.';
+  override permissionClasses = [allowUnlessRefused];
+  methodSchemas: ViewMethodSchemas = {
+    GET: { response: Stats, summary: 'Count everything' },
+    POST: { request: Message, response: null },
+  };
+
+  async get(request: FastifyRequest) {
+    return { projects: await request.em.count(Project, {}), tasks: await request.em.count(Task, {}) };
+  }
+
+  async post(request: FastifyRequest, _reply: FastifyReply) {
+    request.em.create(AuditEntry, { message: (request.body as { message: string }).message });
+    await request.em.flush();
+  }
+}
+
+/** A plain view without declared schemas. */
+class PingView extends APIView {
+  async get() {
+    return { pong: true };
+  }
+}
+
+async function projectsApp(t: Test) {
+  const db = await createTestDatabase({ entities: [Project, Task, AuditEntry], migrationsPath, migrate: false });
+  await db.orm.schema.create();
+  const app = Fastify(serverOptions());
+  await app.register(databasePlugin, { orm: db.orm });
+  await app.register(fastrest);
+  const router = new DefaultRouter()
+    .register('projects', new ProjectViewSet(), { basename: 'project' })
+    .register('tasks', new TaskViewSet(), { basename: 'task' })
+    .register('stats', new StatsView());
+  await app.register(router.plugin('/api'));
+  await app.register(asView(new PingView(), { url: '/api/ping/', name: 'ping' }));
+  t.teardown(async () => {
+    await app.close();
+    await db.drop();
+  });
+  await app.ready();
+  const count = async (table: string) => Number(((await db.orm.em.getConnection().execute(`select count(*) as n from ${table}`)) as { n: unknown }[])[0]!.n);
+  return { app, db, client: new APIClient(app), count };
+}
+
+t.test('the queryset is per request: other rows are not listed and are 404 on item routes', async (t) => {
+  const { client } = await projectsApp(t);
+  const red = { headers: { 'x-team': 'red' } };
+  const blue = { headers: { 'x-team': 'blue' } };
+  const created = await client.post('/api/projects/', { name: 'Apollo' }, red);
+  t.equal(created.statusCode, 201);
+  t.equal(created.data.team, 'red', 'performCreate sets what the client may not send');
+  await client.post('/api/projects/', { name: 'Gemini', team: 'red' }, blue);
+  t.same(
+    (await client.get('/api/projects/', red)).data.map((p: { name: string }) => p.name),
+    ['Apollo'],
+  );
+  t.same((await client.get('/api/projects/', blue)).data, [{ id: 2, name: 'Gemini', team: 'blue' }], 'a read-only field sent is ignored');
+  for (const res of [
+    await client.get(`/api/projects/${created.data.id}/`, blue),
+    await client.patch(`/api/projects/${created.data.id}/`, { name: 'Stolen' }, blue),
+    await client.delete(`/api/projects/${created.data.id}/`, blue),
+  ]) {
+    t.equal(res.statusCode, 404);
+    t.same(res.data, { detail: 'Not found.' });
+  }
+  t.equal((await client.get(`/api/projects/${created.data.id}/`, red)).data.name, 'Apollo');
+});
+
+t.test('a write that fails after writing rolls every row of it back', async (t) => {
+  const { client, count } = await projectsApp(t);
+  const res = await client.post('/api/projects/', { name: 'Explode' });
+  t.equal(res.statusCode, 400);
+  t.same(res.data, { name: ['Written, then refused.'] });
+  t.equal(await count('gen_project'), 0, 'no project');
+  t.equal(await count('gen_audit'), 0, 'and no audit entry of it');
+  t.equal((await client.post('/api/projects/', { name: 'Mercury' })).statusCode, 201);
+  t.equal(await count('gen_audit'), 1, 'a successful write keeps its audit entry');
+  t.equal((await client.delete('/api/projects/1/')).statusCode, 404, 'the default team cannot see another team');
+});
+
+t.test('unique values are refused before any write, and a concurrent one is still a 400', async (t) => {
+  const { client, count } = await projectsApp(t);
+  await client.post('/api/projects/', { name: 'Vostok' });
+  const audits = await count('gen_audit');
+  const duplicate = await client.post('/api/projects/', { name: 'Vostok' });
+  t.equal(duplicate.statusCode, 400);
+  t.same(duplicate.data, { name: ['project with this name already exists.'] });
+  t.equal(await count('gen_audit'), audits, 'performCreate never ran');
+  const raced = await client.post('/api/projects/', { name: 'Taken meanwhile' });
+  t.equal(raced.statusCode, 400);
+  t.same(raced.data, { name: ['project with this name already exists.'] }, 'the database refusal becomes the field error');
+  t.equal(await count('gen_audit'), audits, 'and the transaction was rolled back');
+});
+
+t.test('a related object deleted between validation and the write is a 400', async (t) => {
+  const { client, count } = await projectsApp(t);
+  const project = (await client.post('/api/projects/', { name: 'Short-lived' })).data;
+  const res = await client.post('/api/tasks/', { title: 'Orphan', project: project.id });
+  t.equal(res.statusCode, 400);
+  t.same(res.data, { project: ['The related object does not exist.'] });
+  t.equal(await count('gen_project'), 1, 'the deletion inside the failed write was rolled back too');
+  t.equal(await count('gen_task'), 0);
+});
+
+t.test('deleting an object other rows refer to is a 409, and deletes nothing', async (t) => {
+  const { client, count } = await projectsApp(t);
+  const project = (await client.post('/api/projects/', { name: 'Voskhod' })).data;
+  await client.post('/api/tasks/', { title: 'Launch', project: project.id });
+  const res = await client.delete(`/api/projects/${project.id}/`);
+  t.equal(res.statusCode, 409);
+  t.same(res.data, { detail: 'Cannot delete this project: other objects refer to it.' });
+  t.equal(await count('gen_project'), 1);
+  t.equal(await count('gen_audit'), 1, "performDestroy's audit entry was rolled back");
+  await client.delete('/api/tasks/1/');
+  t.equal((await client.delete(`/api/projects/${project.id}/`)).statusCode, 204);
+});
+
+t.test('a plain APIView is routed by the router, its methods as handlers', async (t) => {
+  const { app, client, count } = await projectsApp(t);
+  t.equal(app.urls.path('stats'), '/api/stats/');
+  const get = await client.get('/api/stats/');
+  t.equal(get.statusCode, 200);
+  t.same(get.data, { projects: 0, tasks: 0 });
+  t.equal(get.headers['allow'], 'GET, POST, HEAD, OPTIONS');
+  const post = await client.post('/api/stats/', { message: 'hello' });
+  t.equal(post.statusCode, 204);
+  t.equal(post.body, '');
+  t.equal(await count('gen_audit'), 1);
+  t.same((await client.post('/api/stats/', { message: '' })).data, { message: ['This field may not be blank.'] }, 'the declared body validates');
+  const put = await client.put('/api/stats/', {});
+  t.equal(put.statusCode, 405);
+  t.same(put.data, { detail: 'Method "PUT" not allowed.' });
+  t.equal(put.headers['allow'], 'GET, POST, HEAD, OPTIONS');
+  const head = await client.head('/api/stats/');
+  t.equal(head.statusCode, 200);
+  t.equal(head.body, '');
+  const options = await client.options('/api/stats/');
+  t.match(options.data, { name: 'Stats', description: 'Counts of projects and tasks.', renders: ['application/json'] });
+  const refused = await client.get('/api/stats/', { headers: { 'x-refuse': '1' } });
+  t.equal(refused.statusCode, 403, "the view's policies run first");
+  t.same(refused.data, { detail: 'Refused by header.' });
+  t.same((await client.get('/api/')).data, { projects: 'http://localhost:80/api/projects/', tasks: 'http://localhost:80/api/tasks/' }, 'the API root lists viewsets only');
+});
+
+t.test('a plain APIView may be registered as a single route', async (t) => {
+  const { app, client } = await projectsApp(t);
+  t.equal(app.urls.path('ping'), '/api/ping/');
+  const res = await client.get('/api/ping');
+  t.equal(res.statusCode, 200);
+  t.same(res.data, { pong: true });
+  t.equal((await client.delete('/api/ping/')).headers['allow'], 'GET, HEAD, OPTIONS');
+});
+
+t.test('plain views are in OpenAPI with their declared schemas', async (t) => {
+  const { client } = await projectsApp(t);
+  const doc = (await client.get('/openapi.json')).data;
+  const get = doc.paths['/api/stats/'].get;
+  t.equal(get.operationId, 'getStats');
+  t.equal(get.summary, 'Count everything');
+  t.same(get.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/Stats' });
+  const post = doc.paths['/api/stats/'].post;
+  t.equal(post.operationId, 'postStats');
+  t.same(post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/AuditMessage' });
+  t.ok(post.responses['204']);
+  t.equal(doc.paths['/api/ping/'].get.operationId, 'getPing');
+});
+
+t.test('a plain view without handlers is a setup error', async (t) => {
+  const app = Fastify(serverOptions());
+  await app.register(fastrest);
+  await t.rejects(async () => app.register(new SimpleRouter().register('empty', new APIView()).plugin('/api')), { code: 'FASTREST_ERR_VIEW_CONFIG' });
+  await app.close().catch(() => undefined);
+  t.throws(() => new SimpleRouter().register('stats', new StatsView()).register('stats', new PingView()), { code: 'FASTREST_ERR_ROUTER_BASENAME' });
+});
