@@ -9,6 +9,7 @@ import { buildValidator } from './ajv.ts';
 import { exceptionHandler, NotFound } from './exceptions.ts';
 import { registerOpenApi } from './openapi.ts';
 import { installParsers } from './parsers.ts';
+import { installBrowsableApi } from './renderers/browsable/index.ts';
 import { resolveSettings, type RestSettings } from './settings.ts';
 import { UrlRegistry } from './urls.ts';
 import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
@@ -66,6 +67,7 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
     if (reply.statusCode === 204) reply.removeHeader('content-type');
     return payload;
   });
+  installBrowsableApi(app);
 
   if (options.openapi !== false) await registerOpenApi(app, settings);
 }

@@ -5,6 +5,7 @@
 import { SetupError } from './exceptions.ts';
 import { DefaultContentNegotiation, type BaseContentNegotiation } from './negotiation.ts';
 import { FormParser, JSONParser, MultiPartParser, type BaseParser } from './parsers.ts';
+import { BrowsableAPIRenderer } from './renderers/browsable/index.ts';
 import { JSONRenderer, type BaseRenderer } from './renderers/index.ts';
 import { parseRate, type ThrottleStore } from './throttling.ts';
 import type { Authenticator, Permission, Throttle } from './views.ts';
@@ -54,7 +55,7 @@ export const defaultSettings: Readonly<RestSettings> = Object.freeze({
   openapiPath: '/openapi.json',
   docsPath: '/docs',
   bodyLimit: 1024 * 1024,
-  defaultRendererClasses: Object.freeze([new JSONRenderer()]),
+  defaultRendererClasses: Object.freeze([new JSONRenderer(), new BrowsableAPIRenderer()]),
   defaultParserClasses: Object.freeze([new JSONParser(), new FormParser(), new MultiPartParser()]),
   defaultContentNegotiationClass: new DefaultContentNegotiation(),
   urlFormatOverride: 'format',

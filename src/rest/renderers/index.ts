@@ -4,3 +4,4 @@
  */
 export { BaseRenderer, type RenderContext } from './base.ts';
 export { JSONRenderer, schemaShaped } from './json.ts';
+export { BrowsableAPIRenderer, BROWSABLE_CSP, installBrowsableApi, STATIC_PREFIX } from './browsable/index.ts';
