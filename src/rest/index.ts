@@ -6,13 +6,30 @@ export * from './exceptions.ts';
 export { fastrest, serverOptions, type FastrestOptions } from './plugin.ts';
 export { defaultSettings, resolveSettings, type RestSettings } from './settings.ts';
 export {
+  Field,
+  HyperlinkedIdentityField,
+  HyperlinkedRelatedField,
   ModelSerializer,
+  NestedField,
+  NestedWrite,
+  PendingCreate,
+  PrimaryKeyRelatedField,
+  RelatedField,
+  SlugRelatedField,
+  type AllFieldNames,
+  type DeclaredFieldOptions,
+  type DeclaredFields,
+  type HyperlinkOptions,
   type InputOf,
   type ModelSerializerOptions,
+  type NestedFieldOptions,
   type OutputOf,
+  type RelatedFieldOptions,
+  type SerializerContext,
   type SerializerInput,
   type SerializerOutput,
   type SerializerSchemas,
+  type SlugRelatedFieldOptions,
   type ValidationContext,
   type Wire,
 } from './serializers.ts';
@@ -49,8 +66,33 @@ export {
   type PaginationHtml,
 } from './pagination.ts';
 export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
-export { GenericViewSet, ModelViewSet, ReadOnlyModelViewSet, type ActionHandler } from './viewsets.ts';
-export { DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';
+export {
+  CreateAPIView,
+  GenericViewSet,
+  ListAPIView,
+  ListCreateAPIView,
+  ModelViewSet,
+  ReadOnlyModelViewSet,
+  RetrieveAPIView,
+  RetrieveDestroyAPIView,
+  RetrieveUpdateAPIView,
+  RetrieveUpdateDestroyAPIView,
+  type ActionHandler,
+} from './viewsets.ts';
+export {
+  action,
+  many,
+  type ActionBody,
+  type ActionOptions,
+  type ActionSchema,
+  type ActionValue,
+  type ExtraAction,
+  type ExtraActionHandler,
+  type ManyOf,
+  type ViewMethodSchema,
+  type ViewMethodSchemas,
+} from './actions.ts';
+export { asView, DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';
 export { SimpleMetadata, describeField, type FieldMetadata } from './metadata.ts';
 export { BaseRenderer, BrowsableAPIRenderer, BROWSABLE_CSP, JSONRenderer, schemaShaped, type RenderContext } from './renderers/index.ts';
 export { BaseParser, FormParser, JSONParser, MultiPartParser, formData, matchParser, type BodyKind, type UploadedFile } from './parsers.ts';
@@ -66,6 +108,7 @@ export { addSharedSchema, ErrorDetailSchema, ValidationErrorSchema, BadRequestSc
 export { absoluteUrl, origin, UrlRegistry } from './urls.ts';
 export { NON_FIELD_ERRORS, errorDetailsFromAjv, messageFor, type FieldErrors } from './validation.ts';
 export {
+  atomic,
   databaseAnswers,
   databasePlugin,
   driverOf,
