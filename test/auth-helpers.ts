@@ -111,6 +111,7 @@ export async function policyApp(
   viewsets: Record<string, GenericViewSet>,
   settings: Partial<RestSettings> = {},
   fastifyOptions: FastifyServerOptions = {},
+  extra?: (app: FastifyInstance) => void,
 ): Promise<FastifyInstance> {
   const full: Partial<RestSettings> = { secretKey: 'a-test-secret-key-of-at-least-32-characters', ...settings };
   const app = Fastify({ ...serverOptions(full), ...fastifyOptions });
@@ -120,6 +121,7 @@ export async function policyApp(
   const router = new DefaultRouter();
   for (const [prefix, viewset] of Object.entries(viewsets)) router.register(prefix, viewset);
   await app.register(router.plugin('/api'));
+  extra?.(app);
   await app.ready();
   t.teardown(() => app.close());
   return app;

@@ -13,14 +13,10 @@ import {
   type Permission,
 } from '../src/rest/index.ts';
 import { basic, Browser, csrfFromHtml, makeUser, PASSWORD, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
-import { isbn } from './helpers.ts';
 
 let made = 0;
-/** A valid new book (each call a new ISBN). */
-const book = () => {
-  const n = ++made;
-  return { title: `Book ${n}`, author: `Author ${n}`, isbn: isbn(n) };
-};
+/** A new reading list's body: writes in these tests go to reading lists, which need a user. */
+const list = () => ({ name: `List ${++made}` });
 
 // One database and one Library for the whole file (each test uses its own users): databases are slow to make.
 const orm = await testDatabase(t);
@@ -45,7 +41,7 @@ t.test('tokens authenticate with the Token and Bearer keywords', async (t) => {
   const app = await library(t);
   const key = await tokenFor(app, await makeUser(app, { username: 'ann' }));
   for (const header of [`Token ${key}`, `Bearer ${key}`, `token ${key}`]) {
-    const res = await app.inject({ method: 'POST', url: '/api/books/', headers: { authorization: header }, payload: book() });
+    const res = await app.inject({ method: 'POST', url: '/api/reading-lists/', headers: { authorization: header }, payload: list() });
     t.equal(res.statusCode, 201, header.split(' ')[0]!);
   }
 });
@@ -105,7 +101,7 @@ t.test('basic authentication checks the header, the password and the account', a
   const app = await library(t);
   await makeUser(app, { username: 'bea' });
   await makeUser(app, { username: 'old', isActive: false });
-  const ok = await app.inject({ method: 'POST', url: '/api/books/', headers: { authorization: basic('bea') }, payload: book() });
+  const ok = await app.inject({ method: 'POST', url: '/api/reading-lists/', headers: { authorization: basic('bea') }, payload: list() });
   t.equal(ok.statusCode, 201);
   const colonInPassword = await makeUser(app, { username: 'cy', password: 'pass:with:colons' });
   t.ok(colonInPassword);
@@ -228,15 +224,15 @@ t.test('session-authenticated writes need a CSRF token; safe methods and other s
   const browser = new Browser(app);
   await browser.login('fay');
 
-  const missing = await browser.request('POST', '/api/books/', { json: book() });
+  const missing = await browser.request('POST', '/api/reading-lists/', { json: list() });
   t.equal(missing.statusCode, 403);
   t.same(missing.json(), { detail: 'CSRF Failed: CSRF token missing.' });
 
-  const incorrect = await browser.request('POST', '/api/books/', { json: book(), headers: { 'x-csrftoken': 'not-a-token' } });
+  const incorrect = await browser.request('POST', '/api/reading-lists/', { json: list(), headers: { 'x-csrftoken': 'not-a-token' } });
   t.same(incorrect.json(), { detail: 'CSRF Failed: CSRF token incorrect.' });
 
   const token = await browser.csrfToken();
-  const ok = await browser.request('POST', '/api/books/', { json: book(), headers: { 'x-csrftoken': token } });
+  const ok = await browser.request('POST', '/api/reading-lists/', { json: list(), headers: { 'x-csrftoken': token } });
   t.equal(ok.statusCode, 201);
 
   const form = await browser.request('POST', '/api/reading-lists/', { form: { name: 'From a form', csrfmiddlewaretoken: token } });
@@ -244,21 +240,21 @@ t.test('session-authenticated writes need a CSRF token; safe methods and other s
   const formMissing = await browser.request('POST', '/api/reading-lists/', { form: { name: 'No token' } });
   t.same(formMissing.json(), { detail: 'CSRF Failed: CSRF token missing.' });
 
-  const crossSite = await browser.request('POST', '/api/books/', { json: book(), headers: { 'x-csrftoken': token, origin: 'http://evil.example' } });
+  const crossSite = await browser.request('POST', '/api/reading-lists/', { json: list(), headers: { 'x-csrftoken': token, origin: 'http://evil.example' } });
   t.equal(crossSite.statusCode, 403);
   t.same(crossSite.json(), { detail: 'CSRF Failed: Origin checking failed - http://evil.example does not match any trusted origins.' });
 
-  const sameOrigin = await browser.request('POST', '/api/books/', { json: book(), headers: { 'x-csrftoken': token, origin: 'http://localhost:80' } });
+  const sameOrigin = await browser.request('POST', '/api/reading-lists/', { json: list(), headers: { 'x-csrftoken': token, origin: 'http://localhost:80' } });
   t.equal(sameOrigin.statusCode, 201, "the app's own origin passes");
 
   t.equal((await browser.request('GET', '/api/books/')).statusCode, 200, 'reads need no token');
 
-  const withToken = await app.inject({ method: 'POST', url: '/api/books/', headers: { authorization: `Token ${await tokenFor(app, user)}` }, payload: book() });
+  const withToken = await app.inject({ method: 'POST', url: '/api/reading-lists/', headers: { authorization: `Token ${await tokenFor(app, user)}` }, payload: list() });
   t.equal(withToken.statusCode, 201, 'token requests carry no cookie and need no CSRF token');
 
   const anonymousWithCookies = new Browser(app);
   await anonymousWithCookies.request('GET', '/api-auth/login/');
-  const anon = await anonymousWithCookies.request('POST', '/api/books/', { json: book() });
+  const anon = await anonymousWithCookies.request('POST', '/api/reading-lists/', { json: list() });
   t.same(anon.json(), { detail: 'Authentication credentials were not provided.' }, 'CSRF applies to session-authenticated requests only');
 });
 

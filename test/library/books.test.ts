@@ -1,5 +1,14 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { APIClient } from '../../src/rest/index.ts';
+import { makeUser } from '../auth-helpers.ts';
 import { isbn, libraryApp } from '../helpers.ts';
+
+/** The Library with a client authenticated as staff (real user and token), so every write is allowed. */
+async function staffLibrary(t: Test) {
+  const library = await libraryApp(t);
+  await library.client.forceAuthenticate(await makeUser(library.app, { username: 'librarian', isStaff: true }));
+  return library;
+}
 
 const book = (n: number, extra: Record<string, unknown> = {}) => ({
   title: `Book ${n}`,
@@ -10,7 +19,7 @@ const book = (n: number, extra: Record<string, unknown> = {}) => ({
 });
 
 t.test('the Books API answers like DRF', async (t) => {
-  const { client } = await libraryApp(t);
+  const { client } = await staffLibrary(t);
 
   await t.test('an empty collection lists as an empty array with Allow', async (t) => {
     const res = await client.get('/api/books/');
@@ -113,7 +122,7 @@ t.test('the Books API answers like DRF', async (t) => {
 });
 
 t.test('invalid input gets DRF-worded field errors and writes nothing', async (t) => {
-  const { client } = await libraryApp(t);
+  const { client } = await staffLibrary(t);
   const count = async () => (await client.get('/api/books/')).data.length;
 
   await t.test('an empty object lists every required field', async (t) => {
@@ -204,7 +213,7 @@ t.test('invalid input gets DRF-worded field errors and writes nothing', async (t
 });
 
 t.test('methods a route does not serve are a 405 with Allow', async (t) => {
-  const { client } = await libraryApp(t);
+  const { client } = await staffLibrary(t);
   const list = await client.delete('/api/books/');
   t.equal(list.statusCode, 405);
   t.same(list.data, { detail: 'Method "DELETE" not allowed.' });
@@ -218,14 +227,14 @@ t.test('methods a route does not serve are a 405 with Allow', async (t) => {
 });
 
 t.test('unknown URLs answer a DRF-shaped 404', async (t) => {
-  const { client } = await libraryApp(t);
+  const { client } = await staffLibrary(t);
   const res = await client.get('/api/nothing-here/');
   t.equal(res.statusCode, 404);
   t.same(res.data, { detail: 'Not found.' });
 });
 
 t.test('OPTIONS describes the view and the fields each method takes', async (t) => {
-  const { client } = await libraryApp(t);
+  const { client } = await staffLibrary(t);
   const res = await client.options('/api/books/');
   t.equal(res.statusCode, 200);
   t.equal(res.data.name, 'Book List');
@@ -233,16 +242,40 @@ t.test('OPTIONS describes the view and the fields each method takes', async (t) 
   t.same(res.data.actions.POST.title, { type: 'string', required: true, read_only: false, label: 'Title', help_text: 'The title of the book.', max_length: 250 });
   t.same(res.data.actions.POST.id, { type: 'integer', required: false, read_only: true, label: 'Id' });
   t.equal(res.data.actions.POST.createdAt.type, 'datetime');
-  const item = await client.options('/api/books/1/');
+  const { id } = (await client.post('/api/books/', book(1))).data;
+  const item = await client.options(`/api/books/${id}/`);
   t.equal(item.data.name, 'Book Instance');
   t.same(Object.keys(item.data.actions), ['PUT']);
 });
 
 t.test('the API root lists every collection with an absolute URL', async (t) => {
-  const { client } = await libraryApp(t);
+  const { client } = await staffLibrary(t);
   for (const url of ['/api/', '/api']) {
     const res = await client.get(url, { headers: { host: '127.0.0.1:3000' } });
     t.equal(res.statusCode, 200);
-    t.same(res.data, { books: 'http://127.0.0.1:3000/api/books/' });
+    t.equal(res.data.books, 'http://127.0.0.1:3000/api/books/');
+    t.equal(res.data['reading-lists'], 'http://127.0.0.1:3000/api/reading-lists/');
   }
+});
+
+t.test("the Library's policy: anyone reads, members add and edit, only staff delete", async (t) => {
+  const { app, client: anonymous } = await libraryApp(t);
+  const member = await new APIClient(app).forceAuthenticate(await makeUser(app, { username: 'member' }));
+  const staff = await new APIClient(app).forceAuthenticate(await makeUser(app, { username: 'staff', isStaff: true }));
+  t.equal((await anonymous.get('/api/books/')).statusCode, 200);
+  const refused = await anonymous.post('/api/books/', book(60));
+  t.equal(refused.statusCode, 403, "the first scheme (session) cannot challenge, so a 403, not a 401");
+  t.same(refused.data, { detail: 'Authentication credentials were not provided.' });
+  const created = await member.post('/api/books/', book(60));
+  t.equal(created.statusCode, 201);
+  const url = `/api/books/${created.data.id}/`;
+  t.equal((await anonymous.patch(url, { subtitle: 'x' })).statusCode, 403);
+  t.equal((await member.patch(url, { subtitle: 'Edited by a member' })).statusCode, 200);
+  const deletion = await member.delete(url);
+  t.equal(deletion.statusCode, 403);
+  t.same(deletion.data, { detail: 'Only staff may delete books.' });
+  t.equal((await anonymous.delete(url)).statusCode, 403);
+  t.equal((await staff.delete(url)).statusCode, 204);
+  t.notOk((await anonymous.options('/api/books/')).data.actions, 'anonymous clients are offered no form');
+  t.same(Object.keys((await member.options('/api/books/')).data.actions), ['POST']);
 });

@@ -161,7 +161,7 @@ async function changePasswordCommand(args: readonly string[], io: CommandIO): Pr
     for (let attempt = 1; attempt <= 3; attempt++) {
       const password = await prompter.ask('Password: ', { secret: true });
       const again = password === null ? null : await prompter.ask('Password (again): ', { secret: true });
-      if (password === null || again === null) break;
+      if (password === null || again === null) throw new CommandError('Aborted: the input ended.');
       if (password !== again) {
         io.error.write('Passwords do not match. Please try again.\n');
         continue;

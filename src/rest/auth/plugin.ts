@@ -146,6 +146,8 @@ function registerTokenRoutes(app: FastifyInstance, url: string): void {
   if (!app.getSchema(AuthTokenRequest.$id)) app.addSchema(AuthTokenRequest);
   if (!app.getSchema(AuthTokenResponse.$id)) app.addSchema(AuthTokenResponse);
   const detail = (description: string) => ({ description, $ref: 'ErrorDetail#' });
+  const schemes = app.restSettings.defaultAuthenticationClasses.map((a) => a.getSecurityScheme?.()?.name).filter(Boolean) as string[];
+  const security = schemes.map((name) => ({ [name]: [] }));
   app.register(async (scope) => {
     if (!formParser) addFormParser(scope);
     scope.route({
@@ -173,7 +175,7 @@ function registerTokenRoutes(app: FastifyInstance, url: string): void {
         tags: ['auth'],
         summary: 'Revoke tokens',
         description: 'Revokes the token the request is authenticated with; authenticated otherwise (session, basic), every token of the user.',
-        security: [{ tokenAuth: [] }, { basicAuth: [] }, { cookieAuth: [] }],
+        ...(security.length ? { security } : {}),
         response: { 204: { type: 'null', description: 'Revoked' }, 401: detail('Not authenticated'), 403: detail('Not authenticated (session) or CSRF failed') },
       },
       handler: async (request, reply) => {
