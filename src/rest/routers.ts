@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import { MethodNotAllowed, SetupError } from './exceptions.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
-import { addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
+import { addSecuritySchemes, addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
 import { eitherShapeSerializerCompiler, queryErrorsBeyond } from './pagination.ts';
 import type { RestSettings } from './settings.ts';
 import { APIView } from './views.ts';
@@ -131,6 +131,7 @@ export class SimpleRouter {
         for (const serializer of serializers) registerSchemas(app, serializer);
         for (const schema of named) addSharedSchema(app, schema);
       }
+      addSecuritySchemes(app, registration.viewset.authenticationClasses ?? []);
       const paginator = registration.viewset.pagination;
       if (paginator) addSharedSchema(app, paginator.getResponseSchema(registration.viewset.serializer.schemas.response.$id));
       for (const route of this.getRoutes(registration.viewset)) this.installRoute(app, prefix, registration, route);
@@ -349,6 +350,7 @@ export class SimpleRouter {
     const negotiator = viewset.contentNegotiationClass ?? settings.defaultContentNegotiationClass;
     const produces = negotiator.openapiProduces(viewset.rendererClasses ?? settings.defaultRendererClasses);
     const consumes = [...new Set((viewset.parserClasses ?? settings.defaultParserClasses).flatMap((p) => p.openapiMediaTypes()))];
+    const policies = viewset.openapiPolicies(spec.method, settings);
     return {
       operationId: spec.operationId ?? `${spec.operationPrefix}${subject}`,
       tags: [tag],
@@ -358,7 +360,8 @@ export class SimpleRouter {
       ...(querystring ? { querystring } : {}),
       ...(body ? { body, consumes } : {}),
       produces,
-      response: { [spec.status]: declared ?? success, ...errorResponses({ body: Boolean(body), detail: spec.detail }) },
+      ...(policies.security ? { security: policies.security } : {}),
+      response: { [spec.status]: declared ?? success, ...errorResponses({ body: Boolean(body), detail: spec.detail }), ...policies.responses },
     };
   }
 }
