@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { stringify as stringifyYaml } from 'yaml';
 import { SetupError } from './exceptions.ts';
 import type { RestSettings } from './settings.ts';
 import type { Authenticator } from './views.ts';
@@ -88,7 +89,115 @@ export function addSecuritySchemes(app: FastifyInstance, authenticators: readonl
   }
 }
 
-/** Registers @fastify/swagger (component names from `$id`) and Swagger UI. */
+/** The reusable error answers (`components.responses`), by status: what every operation's error entry points at. */
+export const errorResponseComponents: Record<number, { name: string; description: string; schema: string }> = {
+  400: { name: 'BadRequest', description: 'Invalid input: messages keyed by field, or a detail when the body or a query parameter could not be read.', schema: 'BadRequest' },
+  401: { name: 'Unauthorized', description: 'Not authenticated, or wrong credentials (the answer carries `WWW-Authenticate`).', schema: 'ErrorDetail' },
+  403: { name: 'PermissionDenied', description: 'Permission denied, or not authenticated with a scheme that cannot challenge.', schema: 'ErrorDetail' },
+  404: { name: 'NotFound', description: 'No such object, page or format.', schema: 'ErrorDetail' },
+  406: { name: 'NotAcceptable', description: 'No renderer satisfies the Accept header.', schema: 'ErrorDetail' },
+  413: { name: 'PayloadTooLarge', description: 'The body is larger than the server accepts.', schema: 'ErrorDetail' },
+  415: { name: 'UnsupportedMediaType', description: 'No parser reads the Content-Type of the body.', schema: 'ErrorDetail' },
+  429: { name: 'Throttled', description: 'Too many requests: retry after the number of seconds in `Retry-After`.', schema: 'ErrorDetail' },
+};
+
+type Json = Record<string, any>;
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const REASONS: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' };
+
+/** A copy of a route schema where every registered shared schema (one with an `$id`) is a reference, never an inline copy. */
+function referenceSharedSchemas(app: FastifyInstance, node: unknown, top = true): unknown {
+  if (Array.isArray(node)) return node.map((item) => referenceSharedSchemas(app, item, false));
+  if (!node || typeof node !== 'object') return node;
+  const id = (node as Json)['$id'];
+  if (!top && typeof id === 'string' && JSON.stringify(app.getSchema(id)) === JSON.stringify(node)) {
+    const { description } = node as Json;
+    return description ? { $ref: `${id}#`, description } : { $ref: `${id}#` };
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, referenceSharedSchemas(app, value, false)]));
+}
+
+/**
+ * The schema a route documents: shared schemas referenced by name, and a 406 on every route a router
+ * installed (its view negotiates the renderer; plain Fastify routes such as the probes do not).
+ */
+function routeSchema(app: FastifyInstance, schema: unknown, config: unknown): unknown {
+  const copy = referenceSharedSchemas(app, schema) as Json | undefined;
+  if (!copy || !(config as { allow?: unknown } | undefined)?.allow) return copy;
+  const response: Json = (copy['response'] ??= {});
+  response['406'] ??= errorResponses({ body: false, detail: false })[406];
+  return copy;
+}
+
+/**
+ * Polishes the generated document for SDK generators and linters: a server, named error answers in
+ * `components.responses`, the `?format=` parameter (and its 404) on every negotiated operation, a 400
+ * on every operation reading query parameters, explicit anonymous security where no scheme applies,
+ * and reason phrases instead of "Default Response". Mutates and returns `doc`.
+ */
+export function finishDocument(doc: Json, settings: Readonly<RestSettings>): Json {
+  doc['servers'] ??= [{ url: '/', description: 'This server' }];
+  const components: Json = (doc['components'] ??= {});
+  const responses: Json = {};
+  const parameters: Json = {};
+  const formats = [...new Set(settings.defaultRendererClasses.filter((r) => r.openapiMediaTypes().length).map((r) => r.format))];
+  const formatParam = settings.urlFormatOverride;
+  if (formatParam) {
+    parameters['Format'] = {
+      name: formatParam,
+      in: 'query',
+      required: false,
+      description: 'The format of the answer, overriding the Accept header; an unknown format is a 404.',
+      schema: { type: 'string', enum: formats },
+    };
+  }
+  const used = new Set<number>();
+  for (const item of Object.values(doc['paths'] ?? {}) as Json[]) {
+    for (const method of METHODS) {
+      const operation: Json | undefined = item[method];
+      if (!operation) continue;
+      const answers: Json = (operation['responses'] ??= {});
+      const negotiated = '406' in answers;
+      const query = (operation['parameters'] ?? []).some((p: Json) => p['in'] === 'query');
+      if (negotiated && formatParam) {
+        (operation['parameters'] ??= []).push({ $ref: '#/components/parameters/Format' });
+        answers['404'] ??= {};
+      }
+      if (query) answers['400'] ??= {};
+      for (const [status, answer] of Object.entries(answers) as [string, Json][]) {
+        const shared = errorResponseComponents[Number(status)];
+        const schemaRef: string | undefined = answer['content']?.['application/json']?.['schema']?.['$ref'];
+        if (shared && (!answer['content'] || schemaRef === `#/components/schemas/${shared.schema}`)) {
+          answers[status] = { $ref: `#/components/responses/${shared.name}` };
+          used.add(Number(status));
+        } else if (answer['description'] === 'Default Response') {
+          answer['description'] = REASONS[status] ?? 'Success';
+        }
+      }
+      const sorted = Object.fromEntries(Object.entries(answers).sort(([a], [b]) => a.localeCompare(b)));
+      operation['responses'] = sorted;
+      if (!operation['security']) operation['security'] = [{}];
+    }
+  }
+  for (const status of [...used].sort()) {
+    const { name, description, schema } = errorResponseComponents[status]!;
+    responses[name] = {
+      description,
+      ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } } : {}),
+      content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
+    };
+  }
+  if (Object.keys(responses).length) components['responses'] = responses;
+  if (Object.keys(parameters).length && formatParam) components['parameters'] = parameters;
+  return doc;
+}
+
+/** The document as YAML, keys in the JSON document's order. */
+export function openApiYaml(doc: object): string {
+  return stringifyYaml(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+/** Registers @fastify/swagger (component names from `$id`), `/openapi.json`, `/openapi.yaml` and Swagger UI. */
 export async function registerOpenApi(app: FastifyInstance, settings: Readonly<RestSettings>): Promise<void> {
   for (const schema of [ErrorDetailSchema, ValidationErrorSchema, BadRequestSchema]) addSharedSchema(app, schema);
   app.decorate('openapiSecuritySchemes', {} as Record<string, Record<string, unknown>>);
@@ -105,7 +214,11 @@ export async function registerOpenApi(app: FastifyInstance, settings: Readonly<R
         return typeof json['$id'] === 'string' ? json['$id'] : `Schema${i}`;
       },
     },
+    transform: ({ schema, url, route }) => ({ schema: routeSchema(app, schema, route.config) as typeof schema, url }),
+    transformObject: (documents) => finishDocument(structuredClone((documents as { openapiObject: Json }).openapiObject), settings) as never,
   });
   app.get(settings.openapiPath, { schema: { hide: true } }, async () => app.swagger());
+  const yamlPath = settings.openapiPath.replace(/\.json$/, '') + '.yaml';
+  app.get(yamlPath, { schema: { hide: true } }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(openApiYaml(app.swagger())));
   await app.register(swaggerUi, { routePrefix: settings.docsPath, uiConfig: { deepLinking: true, persistAuthorization: true } });
 }

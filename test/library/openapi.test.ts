@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { parse as parseYaml } from 'yaml';
 import { Book } from '../../src/library/entities.ts';
 import { libraryApp } from '../helpers.ts';
 
@@ -45,8 +46,9 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     const refs = [...walk(doc)].filter(([, node]) => typeof node['$ref'] === 'string').map(([, node]) => node['$ref'] as string);
     t.ok(refs.length > 10);
     for (const ref of new Set(refs)) {
-      t.match(ref, /^#\/components\/schemas\/[A-Za-z]+$/, ref);
-      t.ok(schemas[ref.split('/').pop()!], `${ref} exists`);
+      const [, section, name] = ref.match(/^#\/components\/(schemas|responses|parameters)\/([A-Za-z]+)$/) ?? [];
+      t.ok(section, `${ref} names a component`);
+      t.ok(doc.components[section!]?.[name!], `${ref} exists`);
     }
   });
 
@@ -74,7 +76,8 @@ t.test('the OpenAPI document describes the Books API with named components', asy
   await t.test('bodies and answers reference the named schemas', async (t) => {
     const op = (path: string, method: string): Json => doc.paths[path][method];
     const body = (o: Json) => o.requestBody?.content['application/json'].schema;
-    const answer = (o: Json, status: number) => o.responses[status]?.content?.['application/json']?.schema;
+    const shared = (r: Json | undefined): Json | undefined => (r?.$ref ? doc.components.responses[r.$ref.split('/').pop()] : r);
+    const answer = (o: Json, status: number) => shared(o.responses[status])?.content?.['application/json']?.schema;
     const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
     const list = op('/api/books/', 'get');
     t.same(answer(list, 200).anyOf, [{ type: 'array', items: ref('Book') }, ref('PaginatedBookList')], 'a plain list unless ?limit= asks for a page');
@@ -95,6 +98,47 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     t.notOk(destroy.responses[204].content, 'with no body');
     t.same(answer(destroy, 404), ref('ErrorDetail'));
     t.match(op('/api/books/{id}/', 'get').parameters, [{ in: 'path', name: 'id', required: true, schema: { type: 'integer' } }]);
+  });
+
+  await t.test('every error answer is a named, reusable response, never an inline copy', async (t) => {
+    const operations = Object.entries(doc.paths as Json).flatMap(([path, item]) => Object.entries(item as Json).map(([method, op]) => [`${method} ${path}`, op as Json] as const));
+    for (const [name, op] of operations) {
+      for (const [status, answer] of Object.entries(op.responses as Json)) {
+        if (Number(status) >= 400 && Number(status) < 500) t.match(answer, { $ref: /^#\/components\/responses\/[A-Za-z]+$/ }, `${name} ${status}`);
+      }
+      t.ok(op.security, `${name} states its security`);
+    }
+    t.same(Object.keys(doc.components.responses).sort(), ['BadRequest', 'NotAcceptable', 'NotFound', 'PermissionDenied', 'Throttled', 'Unauthorized', 'PayloadTooLarge', 'UnsupportedMediaType'].sort());
+    const list = doc.paths['/api/books/'].get;
+    t.match(list.responses, { 400: { $ref: '#/components/responses/BadRequest' }, 404: { $ref: '#/components/responses/NotFound' } }, 'a bad filter is a 400, an unknown format a 404');
+    t.same(doc.components.responses.Throttled.headers['Retry-After'].schema, { type: 'integer' });
+  });
+
+  await t.test('every negotiated operation takes ?format=, the probes do not', async (t) => {
+    t.same(doc.components.parameters.Format, {
+      name: 'format',
+      in: 'query',
+      required: false,
+      description: 'The format of the answer, overriding the Accept header; an unknown format is a 404.',
+      schema: { type: 'string', enum: ['json'] },
+    });
+    for (const path of ['/api/', '/api/books/', '/api/books/{id}/', '/api/authors/{id}/books/']) {
+      t.ok(doc.paths[path].get.parameters.some((p: Json) => p.$ref === '#/components/parameters/Format'), path);
+    }
+    t.notOk(doc.paths['/health'].get.parameters, 'the probes negotiate nothing');
+    t.same(doc.servers, [{ url: '/', description: 'This server' }]);
+  });
+
+  await t.test('the probes reference their named schemas', async (t) => {
+    t.same(doc.paths['/health'].get.responses[200].content['application/json'].schema, { $ref: '#/components/schemas/Health' });
+    t.same(doc.paths['/ready'].get.responses[503].content['application/json'].schema, { $ref: '#/components/schemas/Ready' });
+  });
+
+  await t.test('/openapi.yaml is the same document in YAML', async (t) => {
+    const yaml = await client.get('/openapi.yaml');
+    t.equal(yaml.statusCode, 200);
+    t.match(yaml.headers['content-type'], /^application\/yaml/);
+    t.same(parseYaml(yaml.body), doc);
   });
 
   await t.test("the Book schemas derive from the entity's columns", async (t) => {
