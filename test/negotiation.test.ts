@@ -7,8 +7,9 @@ import { booksApiApp, isbn, libraryApp } from './helpers.ts';
 
 const book = (n: number) => ({ title: `Book ${n}`, author: `Author ${n}`, isbn: isbn(n) });
 const NOT_ACCEPTABLE = { detail: 'Could not satisfy the request Accept header.' };
+const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
-/** A stand-in for the browsable API: HTML, format `api`. */
+/** A minimal HTML renderer for the negotiator's own tests. */
 class PageRenderer extends BaseRenderer {
   readonly mediaType = 'text/html';
   readonly format = 'api';
@@ -22,67 +23,73 @@ class OpenBooks extends BookViewSet {
   override permissionClasses: Permission[] = [];
 }
 
-class TwoRendererBooks extends OpenBooks {
-  override rendererClasses = [new JSONRenderer(), new PageRenderer()];
-}
-
-t.test('with JSON only (the Library)', async (t) => {
+t.test('the Library: JSON first, then the browsable API', async (t) => {
   const { app, client, db } = await libraryApp(t);
   const books = await seedIfEmpty(db.orm.em.fork());
+  const typeOf = async (accept: string, url = '/api/books/') => {
+    const res = await client.get(url, { headers: { accept } });
+    return `${res.statusCode} ${String(res.headers['content-type']).split(';')[0]}`;
+  };
 
   await t.test('no Accept, */* and application/json all get compact JSON', async (t) => {
-    for (const accept of [undefined, '*/*', 'application/json', 'application/*', 'application/json; charset=utf-8']) {
-      const res = await client.get('/api/books/', { headers: accept ? { accept } : {} });
+    for (const accept of [undefined, '', '*/*', 'application/json', 'application/*', 'application/json; charset=utf-8']) {
+      const res = await client.get('/api/books/', { headers: accept === undefined ? {} : { accept } });
       t.equal(res.statusCode, 200, String(accept));
       t.equal(res.headers['content-type'], 'application/json; charset=utf-8', String(accept));
       t.equal(res.data.length, books);
     }
   });
 
-  await t.test('text/html alone is a 406 with DRF words', async (t) => {
-    const res = await client.get('/api/books/', { headers: { accept: 'text/html' } });
-    t.equal(res.statusCode, 406);
-    t.same(res.data, NOT_ACCEPTABLE);
-    t.equal(res.headers['allow'], 'GET, POST, HEAD, OPTIONS', 'a 406 still says what the route allows');
+  await t.test('text/html and a browser get the HTML page', async (t) => {
+    t.equal(await typeOf('text/html'), '200 text/html');
+    t.equal(await typeOf(BROWSER), '200 text/html');
+  });
+
+  await t.test('an Accept no renderer satisfies is a 406 with DRF words', async (t) => {
+    for (const accept of ['application/xml', 'image/png, text/csv', 'application/json;q=0, text/html;q=0']) {
+      const res = await client.get('/api/books/', { headers: { accept } });
+      t.equal(res.statusCode, 406, accept);
+      t.same(res.data, NOT_ACCEPTABLE);
+      t.equal(res.headers['allow'], 'GET, POST, HEAD, OPTIONS', 'a 406 still says what the route allows');
+    }
   });
 
   await t.test('a malformed Accept header is a 406, not a 500', async (t) => {
     for (const accept of ['garbage', 'text', ';;;', 'application/']) {
-      const res = await client.get('/api/books/', { headers: { accept } });
-      t.equal(res.statusCode, 406, accept);
+      t.equal((await client.get('/api/books/', { headers: { accept } })).statusCode, 406, accept);
     }
   });
 
-  await t.test('q-values are honoured: a lower-ranked JSON is still acceptable', async (t) => {
-    const res = await client.get('/api/books/', { headers: { accept: 'text/html;q=0.5, application/json' } });
-    t.equal(res.statusCode, 200);
-    const low = await client.get('/api/books/', { headers: { accept: 'application/json;q=0.1, text/html' } });
-    t.equal(low.statusCode, 200, 'JSON at q=0.1 beats nothing');
-    t.match(low.headers['content-type'], /^application\/json/);
+  await t.test('q-values decide first (DRF ignores them)', async (t) => {
+    t.equal(await typeOf('text/html;q=0.5, application/json'), '200 application/json');
+    t.equal(await typeOf('application/json;q=0.1, text/html'), '200 text/html');
+    t.equal(await typeOf('text/html;q=0.9, */*'), '200 application/json', '*/* at q=1 beats text/html at 0.9');
+    t.equal(await typeOf('text/*, */*;q=0.5'), '200 text/html');
+    t.equal(await typeOf('application/json;q=0, */*'), '200 text/html', 'q=0 rules JSON out even under */*');
   });
 
-  await t.test('q=0 makes a media type unacceptable, even under */*', async (t) => {
-    const res = await client.get('/api/books/', { headers: { accept: 'application/json;q=0, */*' } });
-    t.equal(res.statusCode, 406);
-    t.same(res.data, NOT_ACCEPTABLE);
+  await t.test('at equal quality the more specific entry wins, then the renderers order', async (t) => {
+    t.equal(await typeOf('*/*, text/html'), '200 text/html');
+    t.equal(await typeOf('text/html, application/json'), '200 application/json', "DRF's order: renderers first");
   });
 
-  await t.test('a browser Accept (with */*) gets JSON', async (t) => {
-    const res = await client.get('/api/books/', { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
-    t.equal(res.statusCode, 200);
-    t.match(res.headers['content-type'], /^application\/json/);
+  await t.test('?format= narrows the choice and wins over Accept', async (t) => {
+    t.equal(await typeOf('text/html', '/api/books/?format=json'), '200 application/json');
+    t.equal(await typeOf('application/json', '/api/books/?format=api'), '200 text/html');
+    t.equal(await typeOf('application/xml', '/api/books/?format=json'), '200 application/json', 'even over an Accept nothing satisfies');
   });
 
-  await t.test('?format=json wins over Accept', async (t) => {
-    const res = await client.get('/api/books/?format=json', { headers: { accept: 'text/html' } });
-    t.equal(res.statusCode, 200);
-    t.match(res.headers['content-type'], /^application\/json/);
-    t.equal(res.data.length, books);
+  await t.test('an unknown format is a 404', async (t) => {
+    for (const format of ['xml', 'JSON', 'yaml']) {
+      const res = await client.get(`/api/books/?format=${format}`);
+      t.equal(res.statusCode, 404, format);
+      t.same(res.data, { detail: 'Not found.' });
+    }
   });
 
   await t.test('content negotiation comes before authentication and permissions', async (t) => {
-    const refused = await client.post('/api/books/', book(1), { headers: { accept: 'text/html' } });
-    t.equal(refused.statusCode, 406, 'an anonymous write asking for HTML');
+    const refused = await client.post('/api/books/', book(1), { headers: { accept: 'application/xml' } });
+    t.equal(refused.statusCode, 406, 'an anonymous write asking for XML');
     t.same(refused.data, NOT_ACCEPTABLE);
     const unknown = await client.post('/api/books/?format=xml', book(1));
     t.equal(unknown.statusCode, 404, 'an unknown format is a 404 before permissions too');
@@ -90,17 +97,10 @@ t.test('with JSON only (the Library)', async (t) => {
     t.ok(denied.statusCode === 401 || denied.statusCode === 403, 'the same write asking for JSON meets the permissions');
   });
 
-  await t.test('an unknown or absent renderer format is a 404', async (t) => {
-    for (const format of ['xml', 'api', 'JSON']) {
-      const res = await client.get(`/api/books/?format=${format}`);
-      t.equal(res.statusCode, 404, format);
-      t.same(res.data, { detail: 'Not found.' });
-    }
-  });
-
   await t.test('the .json suffix serves the list, an item and the root, whatever the Accept', async (t) => {
     const list = await client.get('/api/books.json', { headers: { accept: 'text/html' } });
     t.equal(list.statusCode, 200);
+    t.match(list.headers['content-type'], /^application\/json/);
     t.equal(list.data.length, books);
     t.equal(list.headers['allow'], 'GET, POST, HEAD, OPTIONS');
     const id = list.data[0].id;
@@ -108,10 +108,15 @@ t.test('with JSON only (the Library)', async (t) => {
     t.equal(item.statusCode, 200);
     t.equal(item.data.id, id);
     t.equal(item.headers['allow'], 'GET, PUT, PATCH, DELETE, HEAD, OPTIONS');
-    const root = await client.get('/api/.json', { headers: { host: 'example.org' } });
+    const root = await client.get('/api/.json', { headers: { host: 'example.org', accept: 'text/html' } });
     t.equal(root.statusCode, 200);
     t.match(root.data, { books: 'http://example.org/api/books/' }, 'links keep pointing at the plain URLs');
     t.equal((await client.get('/api/books.json/')).statusCode, 200, 'a trailing slash after the suffix is fine');
+  });
+
+  await t.test('the .api suffix serves the HTML page, whatever the Accept', async (t) => {
+    t.equal(await typeOf('application/json', '/api/books.api'), '200 text/html');
+    t.equal(await typeOf('application/json', '/api/.api'), '200 text/html');
   });
 
   await t.test('an unknown suffix or a suffix on a wrong id is a 404', async (t) => {
@@ -122,77 +127,73 @@ t.test('with JSON only (the Library)', async (t) => {
     }
   });
 
-  await t.test('with one renderer there is no Vary: Accept', async (t) => {
-    const res = await client.get('/api/books/');
-    t.notOk(res.headers['vary']);
+  await t.test('every answer says Vary: Accept, errors included', async (t) => {
+    t.equal((await client.get('/api/books/')).headers['vary'], 'Accept');
+    t.match((await client.get('/api/books/', { headers: { accept: 'text/html' } })).headers['vary'], /\bAccept\b/);
+    t.equal((await client.get('/api/books/99999/')).headers['vary'], 'Accept');
   });
 
   await t.test('HEAD negotiates like GET', async (t) => {
-    const refused = await client.head('/api/books/', { headers: { accept: 'text/html' } });
+    const refused = await client.head('/api/books/', { headers: { accept: 'application/xml' } });
     t.equal(refused.statusCode, 406);
     t.equal(refused.body, '');
     const pretty = await client.head('/api/books/', { headers: { accept: 'application/json; indent=2' } });
     const get = await client.get('/api/books/', { headers: { accept: 'application/json; indent=2' } });
+    t.equal(pretty.statusCode, 200);
+    t.equal(pretty.body, '');
     t.equal(pretty.headers['content-type'], get.headers['content-type']);
     t.equal(pretty.headers['content-length'], get.headers['content-length']);
+  });
+
+  await t.test('OPTIONS lists the renderers', async (t) => {
+    t.same((await client.options('/api/books/')).data.renders, ['application/json', 'text/html']);
+    t.same((await client.options('/api/')).data.renders, ['application/json', 'text/html']);
   });
 
   await t.test('routes keep their names and suffix twins stay out of OpenAPI', async (t) => {
     t.equal(app.urls.path('book-list'), '/api/books/');
     t.equal(app.urls.path('book-detail', { id: 3 }), '/api/books/3/');
     t.equal(app.urls.path('api-root'), '/api/');
-    t.notOk(app.urls.names().some((name) => name.includes('json')));
+    t.notOk(app.urls.names().some((name) => /json|api$/.test(name)));
     const paths = Object.keys((app.swagger() as { paths: Record<string, unknown> }).paths);
-    t.notOk(paths.some((p) => p.includes('.json')), paths.join(' '));
+    t.notOk(paths.some((p) => p.includes('.json') || p.includes('.api')), paths.join(' '));
     const list = (app.swagger() as any).paths['/api/books/'];
-    t.same(Object.keys(list.get.responses['200'].content), ['application/json'], 'responses list the renderers');
+    t.same(Object.keys(list.get.responses['200'].content), ['application/json'], 'responses list the renderers that document themselves');
     t.same(Object.keys(list.post.requestBody.content), ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'], 'bodies list the parsers');
   });
 });
 
-t.test('with JSON and an HTML renderer', async (t) => {
-  const { client } = await booksApiApp(t, new TwoRendererBooks());
+t.test('an app that renders JSON only', async (t) => {
+  const { client } = await booksApiApp(t, new OpenBooks(), { defaultRendererClasses: [new JSONRenderer()] });
   await client.post('/api/books/', book(1));
-  const html = (accept: string, url = '/api/books/') => client.get(url, { headers: { accept } });
+  const typeOf = async (accept: string, url = '/api/books/') => {
+    const res = await client.get(url, { headers: { accept } });
+    return `${res.statusCode} ${String(res.headers['content-type']).split(';')[0]}`;
+  };
 
-  await t.test('no Accept or */* picks the first renderer, JSON', async (t) => {
-    for (const accept of ['*/*', '']) {
-      const res = await client.get('/api/books/', { headers: accept ? { accept } : {} });
-      t.match(res.headers['content-type'], /^application\/json/, accept || 'none');
-    }
+  await t.test('text/html alone is a 406, and a browser (with */*) gets JSON', async (t) => {
+    const res = await client.get('/api/books/', { headers: { accept: 'text/html' } });
+    t.equal(res.statusCode, 406);
+    t.same(res.data, NOT_ACCEPTABLE);
+    t.equal(await typeOf(BROWSER), '200 application/json');
   });
 
-  await t.test('text/html picks HTML, and a browser gets HTML', async (t) => {
-    t.match((await html('text/html')).headers['content-type'], /^text\/html; charset=utf-8$/);
-    const browser = await html('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
-    t.match(browser.headers['content-type'], /^text\/html/);
-    t.match(browser.body, /^<p>200<\/p>/);
+  await t.test('a lower-ranked JSON is still acceptable; q=0 is not', async (t) => {
+    t.equal(await typeOf('application/json;q=0.1, text/html'), '200 application/json');
+    t.equal(await typeOf('application/json;q=0, */*'), '406 application/json');
   });
 
-  await t.test('q-values decide before specificity', async (t) => {
-    t.match((await html('application/json;q=0.1, text/html')).headers['content-type'], /^text\/html/);
-    t.match((await html('text/html;q=0.5, application/json')).headers['content-type'], /^application\/json/);
-    t.match((await html('text/html;q=0.9, */*')).headers['content-type'], /^application\/json/, '*/* at q=1 beats text/html at 0.9');
-    t.match((await html('text/*, */*;q=0.5')).headers['content-type'], /^text\/html/);
+  await t.test('?format=api and the .api suffix are unknown here', async (t) => {
+    t.equal((await client.get('/api/books/?format=api')).statusCode, 404);
+    t.equal((await client.get('/api/books.api')).statusCode, 404);
   });
 
-  await t.test('at equal quality the more specific entry wins, then the renderers order', async (t) => {
-    t.match((await html('*/*, text/html')).headers['content-type'], /^text\/html/);
-    t.match((await html('text/html, application/json')).headers['content-type'], /^application\/json/, "DRF's order: renderers first");
+  await t.test('with one renderer there is no Vary: Accept', async (t) => {
+    t.notOk((await client.get('/api/books/')).headers['vary']);
   });
 
-  await t.test('?format= and suffixes narrow the choice and win over Accept', async (t) => {
-    t.match((await html('application/json', '/api/books/?format=api')).headers['content-type'], /^text\/html/);
-    t.match((await html('text/html', '/api/books/?format=json')).headers['content-type'], /^application\/json/);
-    t.match((await html('text/html', '/api/books.json')).headers['content-type'], /^application\/json/);
-    t.match((await html('application/json', '/api/books.api')).headers['content-type'], /^text\/html/);
-    t.equal((await html('*/*', '/api/books/?format=xml')).statusCode, 404);
-  });
-
-  await t.test('every answer says Vary: Accept', async (t) => {
-    t.equal((await client.get('/api/books/')).headers['vary'], 'Accept');
-    t.equal((await html('text/html')).headers['vary'], 'Accept');
-    t.equal((await client.get('/api/books/99999/')).headers['vary'], 'Accept', 'errors too');
+  await t.test('OPTIONS lists the one renderer', async (t) => {
+    t.same((await client.options('/api/books/')).data.renders, ['application/json']);
   });
 
   await t.test('suffix routes run the same handlers for every method', async (t) => {
@@ -210,11 +211,6 @@ t.test('with JSON and an HTML renderer', async (t) => {
     t.equal(head.statusCode, 200);
     t.equal(head.body, '');
     t.equal((await client.delete(`/api/books/${created.data.id}.json`)).statusCode, 204);
-  });
-
-  await t.test('OPTIONS lists both renderers', async (t) => {
-    const res = await client.options('/api/books/');
-    t.same(res.data.renders, ['application/json', 'text/html']);
   });
 });
 
