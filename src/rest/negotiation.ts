@@ -202,7 +202,7 @@ function selection(renderer: BaseRenderer, type: MediaType): RendererSelection {
 export function patchVaryHeaders(reply: FastifyReply, names: readonly string[]): void {
   const current = reply.getHeader('vary');
   if (current === undefined || current === '') {
-    reply.header('vary', names.join(', '));
+    reply.header('vary', names.length === 1 ? names[0]! : names.join(', '));
     return;
   }
   const existing = String(current)
