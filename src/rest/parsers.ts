@@ -65,13 +65,15 @@ export abstract class BaseParser {
   }
 }
 
+const NON_SPACE = /\S/;
+
 /** DRF's `JSONParser`; prototype poisoning (`__proto__`, `constructor.prototype`) is refused. */
 export class JSONParser extends BaseParser {
   readonly mediaType: string = 'application/json';
 
   override parse(body: string | Buffer | Readable): unknown {
     const text = String(body);
-    if (text.trim() === '') return {};
+    if (!NON_SPACE.test(text)) return {};
     try {
       return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (error) {
