@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
-import { Book } from '../../src/library/entities.ts';
+import { Author, Book } from '../../src/library/entities.ts';
 import { libraryApp } from '../helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -144,17 +144,19 @@ t.test('the OpenAPI document describes the Books API with named components', asy
   await t.test("the Book schemas derive from the entity's columns", async (t) => {
     const columns = Book.meta.properties as Record<string, { length?: number }>;
     const book = schemas.Book;
-    t.same(Object.keys(book.properties), ['id', 'title', 'subtitle', 'author', 'isbn', 'createdAt', 'updatedAt']);
-    for (const name of ['title', 'subtitle', 'author', 'isbn']) {
+    t.same(Object.keys(book.properties), ['url', 'id', 'title', 'subtitle', 'author', 'authorDetail', 'isbn', 'createdAt', 'updatedAt']);
+    for (const name of ['title', 'subtitle', 'isbn']) {
       t.equal(book.properties[name].maxLength, columns[name]!.length, `${name}: maxLength is the column length`);
     }
+    const authorName = (Author.meta.properties as Record<string, { length?: number }>)['name']!;
+    t.equal(book.properties.author.maxLength, authorName.length, "author, the author's name: the length of that column");
     t.equal(book.properties.title.maxLength, 250);
     t.equal(book.properties.author.maxLength, 100);
     t.equal(book.properties.isbn.pattern, '^[0-9]{13}$');
     t.same(book.properties.createdAt, { type: 'string', format: 'date-time', readOnly: true });
     const readOnly = Object.entries(book.properties as Json).filter(([, s]) => s.readOnly).map(([name]) => name);
-    t.same(readOnly, ['id', 'createdAt', 'updatedAt']);
-    t.same(book.required, ['id', 'title', 'subtitle', 'author', 'isbn', 'createdAt', 'updatedAt'], 'an answer always has every field');
+    t.same(readOnly, ['url', 'id', 'authorDetail', 'createdAt', 'updatedAt']);
+    t.same(book.required, Object.keys(book.properties), 'an answer always has every field');
     t.same(Object.keys(schemas.BookRequest.properties), ['title', 'subtitle', 'author', 'isbn'], 'read-only fields are not sent');
     t.same(schemas.BookRequest.required, ['title', 'author', 'isbn'], 'subtitle has a default');
     t.same(schemas.PatchedBookRequest.required ?? [], [], 'a partial update requires nothing');
