@@ -7,7 +7,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify';
 import type { Test } from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
-import { entities } from '../src/library/entities.ts';
+import { entities, ReadingList } from '../src/library/entities.ts';
 import {
   authPlugin,
   createTestDatabase,
@@ -16,6 +16,7 @@ import {
   databasePlugin,
   DefaultRouter,
   fastrest,
+  ModelSerializer,
   serverOptions,
   type GenericViewSet,
   type NewUser,
@@ -126,6 +127,13 @@ export async function policyApp(
   t.teardown(() => app.close());
   return app;
 }
+
+/** Reading lists with their own columns only (no links): for views registered under any name. */
+export class PlainListSerializer extends ModelSerializer.for(ReadingList, {
+  name: 'PlainReadingList',
+  fields: ['id', 'name', 'description', 'isPublic', 'createdAt', 'updatedAt'],
+  readOnlyFields: ['id', 'createdAt', 'updatedAt'],
+}) {}
 
 /** A clock tests move by hand. */
 export class FakeClock {

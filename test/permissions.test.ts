@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import t from 'tap';
 import { ReadingList } from '../src/library/entities.ts';
-import { ReadingListSerializer } from '../src/library/reading-lists.ts';
 import {
   addToGroups,
   allowedMethods,
@@ -23,11 +22,11 @@ import {
   withMessage,
   type Permission,
 } from '../src/rest/index.ts';
-import { makeUser, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
+import { makeUser, PlainListSerializer, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
 
 /** Reading lists behind the given permissions, with no owner filter (object checks decide). */
-class Lists extends ModelViewSet<ReadingListSerializer> {
-  readonly serializer = new ReadingListSerializer();
+class Lists extends ModelViewSet<PlainListSerializer> {
+  readonly serializer = new PlainListSerializer();
   override permissionClasses: Permission[];
 
   constructor(...permissions: Permission[]) {

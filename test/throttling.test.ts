@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import t from 'tap';
 import { buildApp } from '../src/library/app.ts';
-import { ReadingListSerializer } from '../src/library/reading-lists.ts';
 import {
   AllowAny,
   AnonRateThrottle,
@@ -18,11 +17,11 @@ import {
   type Permission,
   type Throttle,
 } from '../src/rest/index.ts';
-import { Browser, csrfFromHtml, FakeClock, makeUser, PASSWORD, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
+import { Browser, csrfFromHtml, FakeClock, makeUser, PASSWORD, PlainListSerializer, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
 
 /** Reading lists anyone may list, behind the given throttles. */
-class Lists extends ModelViewSet<ReadingListSerializer> {
-  readonly serializer = new ReadingListSerializer();
+class Lists extends ModelViewSet<PlainListSerializer> {
+  readonly serializer = new PlainListSerializer();
   override permissionClasses: Permission[] = [new AllowAny()];
 
   constructor(throttles: Throttle[], options: { scope?: string; permissions?: Permission[] } = {}) {

@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import {
   BasePermission,
+  HyperlinkedIdentityField,
   IsAdminUser,
   IsAuthenticated,
   IsOwner,
@@ -13,6 +14,8 @@ import {
   ModelViewSet,
   or,
   SAFE_METHODS,
+  SlugRelatedField,
+  User,
   withMessage,
   type AnyQueryBuilder,
   type APIView,
@@ -22,7 +25,11 @@ import { ReadingList } from './entities.ts';
 
 /** A reading list as the API shows it; the owner is whoever creates it. */
 export class ReadingListSerializer extends ModelSerializer.for(ReadingList, {
-  fields: ['id', 'name', 'description', 'isPublic', 'createdAt', 'updatedAt'],
+  fields: ['url', 'id', 'name', 'description', 'isPublic', 'owner', 'createdAt', 'updatedAt'],
+  declaredFields: {
+    url: new HyperlinkedIdentityField({ viewName: 'readinglist-detail', description: "The list's own URL." }),
+    owner: new SlugRelatedField({ entity: User, slugField: 'username', readOnly: true, description: 'The member who keeps the list.' }),
+  },
   readOnlyFields: ['id', 'createdAt', 'updatedAt'],
   extraKwargs: {
     name: { description: 'The name of the list.' },

@@ -26,9 +26,11 @@ t.test('reading lists need a user', async (t) => {
 });
 
 t.test('a new list belongs to whoever creates it, whatever the body says', async (t) => {
-  t.match(miasPrivate, { id: Number, name: 'To read', description: 'Mine alone', isPublic: false });
+  t.match(miasPrivate, { id: Number, name: 'To read', description: 'Mine alone', isPublic: false, owner: 'mia' });
+  t.equal(miasPrivate.url, `http://localhost:80/api/reading-lists/${miasPrivate.id}/`);
   const sneaky = await asNoah.post('/api/reading-lists/', { name: 'Sneaky', owner: mia.id });
   t.equal(sneaky.statusCode, 201);
+  t.equal(sneaky.data.owner, 'noah', 'the owner is read-only');
   const saved = await em.fork().findOneOrFail(ReadingList, { id: sneaky.data.id });
   t.equal((saved.owner as unknown as { id: number }).id, noah.id);
 });
