@@ -39,13 +39,14 @@ t.test('Swagger UI tries out the Library operations', { skip: existsSync(CHROMIU
   page.on('pageerror', (error) => errors.push(String(error)));
 
   /** Opens an operation by its deep link (`#/{tag}/{operationId}`), presses Try it out, optionally sets the body, executes; the status shown. */
-  const tryOut = async (tag: string, operationId: string, body?: object): Promise<{ status: string; text: string }> => {
+  const tryOut = async (tag: string, operationId: string, body?: object, path: Record<string, string> = {}): Promise<{ status: string; text: string }> => {
     // A new page load each time: a deep link is read when Swagger UI starts, not on a hash change.
     await page.goto('about:blank');
     await page.goto(`${base}/docs/#/${tag}/${operationId}`);
     const block = page.locator(`#operations-${tag}-${operationId}`);
     await block.locator('.opblock-body').waitFor();
     await block.locator('button.try-out__btn').click();
+    for (const [name, value] of Object.entries(path)) await block.locator(`tr[data-param-name="${name}"] input`).fill(value);
     if (body) await block.locator('.body-param textarea').fill(JSON.stringify(body));
     await block.locator('button.execute').click();
     const status = block.locator('.live-responses-table tr.response .response-col_status').first();
@@ -79,13 +80,26 @@ t.test('Swagger UI tries out the Library operations', { skip: existsSync(CHROMIU
     t.pass('after a reload the lock is still closed (persistAuthorization)');
   });
 
+  let createdId = '';
   await t.test('Try it out creates a book (201) and lists it (200)', async (t) => {
     const created = await tryOut('books', 'createBook', { title: 'Tried Out', subtitle: '', author: 'Grace Hopper', isbn: isbn(777) });
-    t.equal(created.status, '201', created.text);
+    t.equal(created.status, '201', 'created');
     t.match(created.text, /Tried Out/);
+    createdId = /"id": (\d+)/.exec(created.text)?.[1] ?? '';
     const listed = await tryOut('books', 'listBooks');
     t.equal(listed.status, '200');
     t.match(listed.text, /Tried Out/);
+  });
+
+  await t.test('Try it out reads, changes and deletes that book by its id', async (t) => {
+    const id = { id: createdId };
+    t.match(id.id, /^\d+$/, 'the id the create answer showed');
+    t.equal((await tryOut('books', 'retrieveBook', undefined, id)).status, '200');
+    const changed = await tryOut('books', 'partialUpdateBook', { subtitle: 'Patched in Swagger UI' }, id);
+    t.equal(changed.status, '200');
+    t.match(changed.text, /Patched in Swagger UI/);
+    t.equal((await tryOut('books', 'destroyBook', undefined, id)).status, '204');
+    t.equal((await tryOut('books', 'retrieveBook', undefined, id)).status, '404');
   });
 
   await t.test('Try it out shows a validation error as a 400 with the field', async (t) => {
