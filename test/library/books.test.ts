@@ -238,7 +238,7 @@ t.test('OPTIONS describes the view and the fields each method takes', async (t) 
   const res = await client.options('/api/books/');
   t.equal(res.statusCode, 200);
   t.equal(res.data.name, 'Book List');
-  t.same(res.data.renders, ['application/json']);
+  t.same(res.data.renders, ['application/json', 'text/html'], 'JSON, then the browsable API');
   t.same(res.data.actions.POST.title, { type: 'string', required: true, read_only: false, label: 'Title', help_text: 'The title of the book.', max_length: 250 });
   t.same(res.data.actions.POST.id, { type: 'integer', required: false, read_only: true, label: 'Id' });
   t.equal(res.data.actions.POST.createdAt.type, 'datetime');
