@@ -57,7 +57,7 @@ export class BrowsableAPIRenderer extends BaseRenderer {
     }) as (payload: unknown) => string);
   }
 
-  /** The page of `data`; `render` without the async parts (no permissions, no related objects). */
+  /** A bare page of `data` (indented JSON) for callers of `render()` outside a reply; replies get the full page from `renderPage()`. */
   override render(data: unknown, context: RenderContext): string {
     return this.eta.render('plain', { status: context.status, json: data === undefined ? '' : JSON.stringify(data, null, 4) });
   }
