@@ -184,7 +184,7 @@ t.test('extra actions are in OpenAPI with their own schemas and operationIds', a
   t.ok(doc.components.schemas.NoteStats, 'a named TypeBox schema becomes a component');
   t.equal(op('/api/notes/{id}/pin/', 'post').operationId, 'pinNotePost', 'several methods get one operationId each');
   t.equal(op('/api/notes/{id}/pin/', 'delete').operationId, 'pinNoteDelete');
-  t.same(op('/api/notes/{id}/pin/', 'post').parameters.map((p: { name: string; in: string }) => [p.in, p.name]), [['path', 'id']]);
+  t.same(op('/api/notes/{id}/pin/', 'post').parameters.map((p: { name: string; in: string; $ref?: string }) => p.$ref ?? [p.in, p.name]), [['path', 'id'], '#/components/parameters/Format']);
   const title = op('/api/notes/{id}/title/', 'put');
   t.equal(title.operationId, 'setTitleNote');
   t.same(title.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/NoteRename' });

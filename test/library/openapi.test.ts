@@ -70,7 +70,7 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     });
     const ids = Object.values(doc.paths).flatMap((item) => Object.values(item as Json).map((op) => op.operationId));
     t.equal(new Set(ids).size, ids.length, 'operationIds are unique');
-    for (const hidden of ['/', '/books/{id}/', '/static/library.css', '/openapi.json', '/docs']) t.notOk(doc.paths[hidden], `${hidden} is not an API operation`);
+    for (const hidden of ['/', '/books/{id}/', '/static/library.css', '/openapi.json', '/openapi.yaml', '/docs', '/docs/json', '/api/books.json', '/api/books/{id}.json', '/api/.json']) t.notOk(doc.paths[hidden], `${hidden} is not an API operation`);
   });
 
   await t.test('bodies and answers reference the named schemas', async (t) => {
