@@ -17,6 +17,7 @@ export {
   RelatedField,
   SlugRelatedField,
   type AllFieldNames,
+  type AnyField,
   type DeclaredFieldOptions,
   type DeclaredFields,
   type HyperlinkOptions,

@@ -30,4 +30,4 @@ export {
   type SlugRelatedFieldOptions,
 } from './serializers/relations.ts';
 export { NestedField, NestedWrite, type NestedFieldOptions } from './serializers/nested.ts';
-export type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared, Wire } from './serializers/types.ts';
+export type { AllFieldNames, AnyField, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared, Wire } from './serializers/types.ts';

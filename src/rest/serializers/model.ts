@@ -10,7 +10,7 @@ import { atomic } from '../database.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
-import { PendingCreate, type AnyEntitySchema, type SerializerContext, type ValidationContext } from './field.ts';
+import { PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
 import { NestedField, NestedWrite } from './nested.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
 import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared } from './types.ts';
@@ -114,7 +114,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   get fields(): FieldInfo[] {
     if (!this.#fields) {
       const properties = this.entity.meta.properties as Record<string, PropertyMeta>;
-      const declared = (this.options.declaredFields ?? {}) as DeclaredFields;
+      const declared = (this.options.declaredFields ?? {}) as Readonly<Record<string, Field>>;
       const readOnly = new Set<string>(this.options.readOnlyFields ?? []);
       const writeOnly = new Set<string>(this.options.writeOnlyFields ?? []);
       const extra = (this.options.extraKwargs ?? {}) as Record<string, FieldOptions>;

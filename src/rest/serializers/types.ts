@@ -3,10 +3,13 @@
  * from the entity's properties and the fields a serializer declares, so handlers are typed from
  * the very options that build the schemas.
  */
-import type { Collection, InferEntity, Primary, PrimaryKeyProp, RequiredEntityData } from '@mikro-orm/core';
+import type { Collection, InferEntity, Opt, Primary, PrimaryKeyProp, RequiredEntityData } from '@mikro-orm/core';
 import type { Field } from './field.ts';
 
 type IsEntity<T> = T extends object ? (typeof PrimaryKeyProp extends keyof T ? true : false) : false;
+
+/** A property type without MikroORM's "has a default" brand. */
+type Unbranded<T> = T extends infer U & Opt.Brand ? U : T;
 
 /** The JSON value of an entity property: dates travel as ISO 8601 strings, related objects as their primary key. */
 export type Wire<T> = T extends Date
@@ -19,12 +22,27 @@ export type Wire<T> = T extends Date
         ? Wire<Primary<U>>[]
         : IsEntity<T> extends true
           ? Wire<Primary<T>>
-          : T;
+          : Unbranded<T>;
+
+/** Flattens an intersection of object types into one object type (readable hovers, exact comparisons). */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The primary key when the database generates it (an autoincrement key has a default): never sent. */
+type GeneratedKey<E> = E extends { [PrimaryKeyProp]?: infer PK } ? (PK extends keyof E ? (E[PK] extends Opt.Brand ? PK : never) : never) : never;
 
 type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : {} extends Pick<T, K> ? K : never }[keyof T];
 
+/**
+ * Any declared field, as a constraint that carries no type parameters: a field's own options
+ * (`required`, `readOnly`) then decide its types, not the place it is declared in.
+ */
+export interface AnyField {
+  readonly '~types': unknown;
+  info(): unknown;
+}
+
 /** Fields declared on a serializer rather than derived from a column, by name. */
-export type DeclaredFields = { readonly [name: string]: Field<any, any, boolean, boolean | undefined> };
+export type DeclaredFields = { readonly [name: string]: AnyField };
 
 /** The names `fields: '__all__'` stands for: every property except to-many relations, plus the declared fields. */
 export type AllFieldNames<E, D> = { [K in keyof E & string]: E[K] extends Collection<any> ? never : K }[keyof E & string] | (keyof D & string);
@@ -40,7 +58,7 @@ type DeclaredIn<E, K, F> = F extends Field<any, infer I, any, any> ? (K extends 
 
 /** The response body's static type. */
 export type OutputOf<E, F extends PropertyKey, WO extends PropertyKey, D = {}> = {
-  -readonly [K in Exclude<F, WO>]: K extends keyof D ? DeclaredOut<E, K, D[K]> : K extends keyof E ? Wire<E[K]> : never;
+  -readonly [K in Exclude<F, WO>]: K extends keyof D ? DeclaredOut<E, K, D[K]> : K extends keyof E ? Wire<Exclude<E[K], undefined>> : never;
 };
 
 /** Fields of `W` a client may leave out: a declared `required: false`, or a column with a default or allowing null. */
@@ -60,12 +78,14 @@ type Omittable<E, W, D> = {
       : never;
 }[W & PropertyKey];
 
-type InputValue<E, K, D> = K extends keyof D ? DeclaredIn<E, K, D[K]> : K extends keyof E ? Wire<E[K]> : never;
+type InputValue<E, K, D> = K extends keyof D ? DeclaredIn<E, K, D[K]> : K extends keyof E ? Wire<Exclude<E[K], undefined>> : never;
 
-/** The create/full-update body's static type: required unless the field may be omitted. */
-export type InputOf<E, W extends PropertyKey, D = {}> = {
-  -readonly [K in Exclude<W, Omittable<E, W, D>>]: InputValue<E, K, D>;
-} & { -readonly [K in Omittable<E, W, D>]?: InputValue<E, K, D> };
+/** The create/full-update body's static type: required unless the field may be omitted; a generated primary key is never sent. */
+export type InputOf<E, W extends PropertyKey, D = {}> = Simplify<
+  { -readonly [K in Exclude<W, Omittable<E, W, D> | GeneratedKey<E>>]: InputValue<E, K, D> } & {
+    -readonly [K in Exclude<Omittable<E, W, D>, GeneratedKey<E>>]?: InputValue<E, K, D>;
+  }
+>;
 
 /** The entity type of an entity schema. */
 export type EntityOf<S> = InferEntity<S>;
