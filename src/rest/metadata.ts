@@ -25,6 +25,8 @@ export interface FieldMetadata {
 export function fieldType(field: FieldInfo): string {
   const s = field.schema;
   if (Array.isArray(s['enum'])) return 'choice';
+  // A nested serializer is a reference to its named schema (or null).
+  if (typeof s['$ref'] === 'string' || Array.isArray(s['allOf']) || (Array.isArray(s['anyOf']) && s['anyOf'].some((o: { $ref?: unknown; allOf?: unknown }) => o.$ref || o.allOf))) return 'nested object';
   const type = Array.isArray(s['type']) ? s['type'].find((t) => t !== 'null') : s['type'];
   if (type === 'string') {
     const format = s['format'];

@@ -165,3 +165,17 @@ t.test('the sample data has authors, and books can be added by author name', asy
   const shown = await fresh.orm.em.fork().findOneOrFail(Book, { isbn: isbn(30) }, { populate: ['author'] });
   t.equal(shown.author.name, 'Harold Abelson');
 });
+
+t.test('OPTIONS describes the author of a book as a name to send and a nested object shown', async (t) => {
+  const res = await member.options('/api/books/');
+  t.same(res.data.actions.POST.author, {
+    type: 'string',
+    required: true,
+    read_only: false,
+    label: 'Author',
+    help_text: "The author's name; an author not yet in the Library is added.",
+    max_length: 100,
+  });
+  t.match(res.data.actions.POST.authorDetail, { type: 'nested object', required: false, read_only: true });
+  t.match(res.data.actions.POST.url, { type: 'url', read_only: true });
+});
