@@ -19,15 +19,13 @@ export {
   type ValidationContext,
 } from './serializers/field.ts';
 export {
-  HyperlinkedIdentityField,
-  HyperlinkedRelatedField,
   PrimaryKeyRelatedField,
   RelatedField,
   SlugRelatedField,
   primaryKeyOf,
-  type HyperlinkOptions,
   type RelatedFieldOptions,
   type SlugRelatedFieldOptions,
 } from './serializers/relations.ts';
+export { HyperlinkedIdentityField, HyperlinkedRelatedField, type HyperlinkOptions } from './serializers/hyperlinks.ts';
 export { NestedField, NestedWrite, type NestedFieldOptions } from './serializers/nested.ts';
 export type { AllFieldNames, AnyField, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared, Wire } from './serializers/types.ts';
