@@ -165,7 +165,7 @@ export const setupErrorCodes = {
   FASTREST_ERR_SERIALIZER_TYPE: 'A serializer cannot map an entity property type to a schema.',
   FASTREST_ERR_SERIALIZER_OPTIONS: "A serializer sets both 'fields' and 'exclude', or neither.",
   FASTREST_ERR_SCHEMA_NAME: 'Two different schemas are registered under one component name.',
-  FASTREST_ERR_ACTION_CONFIG: 'An extra action clashes with another route of its viewset, or a view names a route that does not exist.',
+  FASTREST_ERR_ACTION_CONFIG: 'An extra action clashes with another route of its viewset (a standard action name, a path or a route name taken).',
   FASTREST_ERR_VIEW_CONFIG: 'A view is missing a required option (such as its serializer).',
   FASTREST_ERR_ROUTER_BASENAME: 'Two router registrations share a basename.',
   FASTREST_ERR_SETTINGS: 'A setting has an invalid value.',
