@@ -16,7 +16,7 @@ import { website } from './website.ts';
 export const librarySettings: Partial<RestSettings> = {
   title: 'The Library',
   version: '1.0.0',
-  description: 'The Books API of the Library, built with fastrest.',
+  description: 'The Books API of the Library, built with fastrest. Every endpoint can also be explored in the [browsable API](/api/).',
 };
 
 /** The API's routes, as data. */

@@ -215,3 +215,12 @@ t.test('the CLI writes the document the app serves', async (t) => {
   t.ok(written.endsWith('}\n'), 'the file ends with a newline');
   t.match(written, /^\{\n {2}"openapi": "3\.1\.0"/, 'indented for review in diffs');
 });
+
+t.test("the document's description links Swagger UI back to the browsable API", async (t) => {
+  const { client } = await libraryApp(t);
+  const doc = (await client.get('/openapi.json')).data;
+  t.match(doc.info.description, /\[browsable API\]\(\/api\/\)/);
+  const root = await client.get('/api/', { headers: { accept: 'text/html' } });
+  t.equal(root.statusCode, 200, 'and the link leads to a browsable page');
+  t.match(root.headers['content-type'], /^text\/html/);
+});
