@@ -92,6 +92,19 @@ export function replaceQuery(request: FastifyRequest, changes: Record<string, st
   return url.toString();
 }
 
+/** The page size a paginator with these options gives a request: the client's (capped), else its default, else the app's. */
+export function pageSizeOf(
+  options: { pageSize?: number | null; pageSizeQueryParam?: string | null; maxPageSize?: number | null },
+  request: FastifyRequest,
+): number | null {
+  const settings = settingsOf(request);
+  if (options.pageSizeQueryParam) {
+    const asked = positiveInt(rawQueryParam(request, options.pageSizeQueryParam), { strict: true, cutoff: options.maxPageSize ?? settings.maxPageSize });
+    if (asked !== undefined) return asked;
+  }
+  return options.pageSize === undefined ? settings.pageSize : options.pageSize;
+}
+
 /**
  * Django's `_positive_int`: a whole number, > 0 when `strict`, at most `cutoff`; `undefined`
  * when the text is not one. Numbers beyond what JavaScript counts exactly are capped there.

@@ -11,7 +11,7 @@ import { NotFound, SetupError } from '../exceptions.ts';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
-import { BasePagination, linkSchema, positiveInt, rawQueryParam, replaceQuery, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
+import { BasePagination, linkSchema, pageSizeOf, positiveInt, rawQueryParam, replaceQuery, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
 import { pageSizeProperty } from './page-number.ts';
 
 /** One term of a cursor's ordering, resolved to its column. */
@@ -65,12 +65,7 @@ export class CursorPagination extends BasePagination {
 
   /** The page size of this request: the client's (capped), else the default, else `null` (not paginated). */
   getPageSize(request: FastifyRequest): number | null {
-    const settings = settingsOf(request);
-    if (this.pageSizeQueryParam) {
-      const asked = positiveInt(rawQueryParam(request, this.pageSizeQueryParam), { strict: true, cutoff: this.maxPageSize ?? settings.maxPageSize });
-      if (asked !== undefined) return asked;
-    }
-    return this.pageSize === undefined ? settings.pageSize : this.pageSize;
+    return pageSizeOf(this, request);
   }
 
   override paginatesByDefault(settings: Readonly<RestSettings>): boolean {

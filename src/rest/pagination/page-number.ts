@@ -11,6 +11,7 @@ import {
   BasePagination,
   linkSchema,
   pageLinks,
+  pageSizeOf,
   positiveInt,
   rawQueryParam,
   replaceQuery,
@@ -59,12 +60,7 @@ export class PageNumberPagination extends BasePagination {
 
   /** The page size of this request: the client's (capped), else the default, else `null` (not paginated). */
   getPageSize(request: FastifyRequest): number | null {
-    const settings = settingsOf(request);
-    if (this.pageSizeQueryParam) {
-      const asked = positiveInt(rawQueryParam(request, this.pageSizeQueryParam), { strict: true, cutoff: this.maxPageSize ?? settings.maxPageSize });
-      if (asked !== undefined) return asked;
-    }
-    return this.pageSize === undefined ? settings.pageSize : this.pageSize;
+    return pageSizeOf(this, request);
   }
 
   /** The count mode of this request. */
