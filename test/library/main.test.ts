@@ -1,12 +1,11 @@
 /**
  * `npm start` over real HTTP: the network, the signals and the data folder are the point here,
- * so the server runs as a child process on a free port.
+ * so the server runs as a child process on a port the kernel picks (PORT=0).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,35 +23,30 @@ const run = promisify(execFile);
 const PASSWORD = 'correct-horse-battery-staple';
 const authorization = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
 /** `node src/library/main.ts` as a child process, with its output kept for assertions. */
 class Server {
   readonly child: ChildProcess;
-  readonly base: string;
+  /** The server's URL, read from its "Server listening at" log line (it listens on port 0: no port race). */
+  base = '';
   output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Settles once the child exited and its output streams are drained. */
+  readonly closed: Promise<unknown>;
 
-  constructor(port: number, env: Record<string, string>) {
+  constructor(env: Record<string, string>) {
     const { DATABASE_URL: _, DATA_DIR: __, ...inherited } = process.env;
-    this.base = `http://127.0.0.1:${port}`;
     this.child = spawn(process.execPath, ['src/library/main.ts'], {
       cwd: root,
-      env: { ...inherited, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+      env: { ...inherited, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.child.stdout!.on('data', (chunk) => {
+      this.output += chunk;
+      this.base ||= /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output)?.[1] ?? '';
+    });
     this.child.stderr!.on('data', (chunk) => (this.output += chunk));
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }));
+    this.closed = once(this.child, 'close');
   }
 
   /**
@@ -64,7 +58,10 @@ class Server {
     void this.exited.then(() => (exited = true));
     for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
       if (await check()) return;
-      if (exited) throw new Error(`the server exited while waiting for ${what}:\n${this.output}`);
+      if (exited) {
+        await this.closed;
+        throw new Error(`the server exited while waiting for ${what}:\n${this.output}`);
+      }
       await sleep(50);
     }
     throw new Error(`gave up waiting for ${what}:\n${this.output}`);
@@ -72,6 +69,7 @@ class Server {
 
   async ready(): Promise<void> {
     await this.until('/ready', async () => {
+      if (!this.base) return false;
       try {
         return (await fetch(`${this.base}/ready`)).status === 200;
       } catch {
@@ -88,7 +86,7 @@ class Server {
 }
 
 async function startServer(t: Test, env: Record<string, string>): Promise<Server> {
-  const server = new Server(await freePort(), env);
+  const server = new Server(env);
   t.teardown(async () => {
     if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
   });
