@@ -4,8 +4,7 @@
  * error of a bad ISBN beside its field), edit it with PATCH, delete it, page through and search,
  * all under the page's strict Content-Security-Policy, at desktop and phone widths.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -13,34 +12,20 @@ import { seedIfEmpty } from '../../src/library/seed.ts';
 import { createSuperuser } from '../../src/rest/index.ts';
 import { PASSWORD } from '../auth-helpers.ts';
 import { isbn, libraryApp } from '../helpers.ts';
+import { CHROMIUM, listen, openChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const screenshots = fileURLToPath(new URL('../screenshots/', import.meta.url));
 
 if (!existsSync(CHROMIUM)) {
   t.plan(0, `skipped: ${CHROMIUM} is missing; install it with "apt-get install -y chromium" to run the browser tests`);
 } else {
-  const { chromium } = await import('playwright-core');
   const { app } = await libraryApp(t);
   await seedIfEmpty(app.orm.em.fork());
   await createSuperuser(app.orm.em.fork(), { username: 'admin', password: PASSWORD });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const base = await listen(app);
   mkdirSync(screenshots, { recursive: true });
 
-  const profile = mkdtempSync(join(tmpdir(), 'fastrest-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { page } = await openChromium(t, 'fastrest-chromium-');
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];
   page.on('console', (message) => {

@@ -3,37 +3,21 @@
  * download): deep links open an operation, Basic credentials are authorized once (and persist),
  * and "Try it out" then "Execute" lists and creates books against the app itself.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import t from 'tap';
 import { createSuperuser } from '../../src/rest/index.ts';
 import { isbn, libraryApp } from '../helpers.ts';
+import { CHROMIUM, listen, openChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USERNAME = 'swagger';
 const PASSWORD = 'try-it-out-pw';
 
 t.test('Swagger UI tries out the Library operations', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with "apt-get install -y chromium"` }, async (t) => {
-  const { chromium } = await import('playwright-core');
   const { app } = await libraryApp(t);
   await createSuperuser(app.orm.em.fork(), { username: USERNAME, email: 'swagger@example.org', password: PASSWORD });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const base = await listen(app);
 
-  const profile = mkdtempSync(join(tmpdir(), 'fastrest-swagger-ui-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { page } = await openChromium(t, 'fastrest-swagger-ui-');
   page.setDefaultTimeout(10_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
