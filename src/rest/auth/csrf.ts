@@ -55,18 +55,16 @@ export function csrfToken(request: FastifyRequest, reply: FastifyReply, options:
   return tokens.create(secret);
 }
 
+/** The options of fastrest's own cookies (session and CSRF secret): signed, HttpOnly, SameSite=Lax, Secure over HTTPS. */
+export function authCookieOptions(request: FastifyRequest, maxAge: number) {
+  return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: request.protocol === 'https', path: '/', maxAge };
+}
+
 /** Replaces the secret (on log-in, as Django does), so tokens taken before no longer pass. */
 export function rotateCsrfSecret(request: FastifyRequest, reply: FastifyReply, options: CsrfOptions = defaultCsrfOptions): string {
   const secret = tokens.secretSync();
   (request as CsrfRequest)[SECRET] = secret;
-  reply.setCookie(options.cookieName, secret, {
-    signed: true,
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-    path: '/',
-    maxAge: 365 * 24 * 3600,
-  });
+  reply.setCookie(options.cookieName, secret, authCookieOptions(request, 365 * 24 * 3600));
   return secret;
 }
 

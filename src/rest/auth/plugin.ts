@@ -12,7 +12,7 @@ import { MethodNotAllowed, SetupError, ValidationError } from '../exceptions.ts'
 import { IsAuthenticated } from '../permissions.ts';
 import { ScopedRateThrottle } from '../throttling.ts';
 import { APIView, type Permission, type Throttle } from '../views.ts';
-import { checkCsrfToken, checkOrigin, csrfToken, defaultCsrfOptions, finishPendingCsrf, formToken, rotateCsrfSecret, type CsrfOptions } from './csrf.ts';
+import { authCookieOptions, checkCsrfToken, checkOrigin, csrfToken, defaultCsrfOptions, finishPendingCsrf, formToken, rotateCsrfSecret, type CsrfOptions } from './csrf.ts';
 import type { Token, User } from './models.ts';
 import { checkCredentials, closeSession, createToken, openSession, revokeTokens, touchLastLogin } from './users.ts';
 
@@ -235,14 +235,7 @@ async function pages(scope: FastifyInstance, { config }: { config: AuthConfig })
     if (!user || !user.isActive) return render(request, reply, 200, { next, username, error: INVALID_LOGIN });
     const key = await openSession(request.em, user, config.secretKey, config.sessionCookieAge);
     await touchLastLogin(request.em, user);
-    reply.setCookie(config.sessionCookieName, key, {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: request.protocol === 'https',
-      path: '/',
-      maxAge: config.sessionCookieAge,
-    });
+    reply.setCookie(config.sessionCookieName, key, authCookieOptions(request, config.sessionCookieAge));
     rotateCsrfSecret(request, reply, config.csrf);
     return reply.redirect(next || config.loginRedirectUrl, 302);
   });
