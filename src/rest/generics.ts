@@ -11,6 +11,8 @@ import { Conflict, NotFound, SetupError, ValidationError } from './exceptions.ts
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination } from './pagination.ts';
 import type { ModelSerializer, SerializerContext } from './serializers.ts';
+import { foldJoined, selectJoined } from './serializers/joins.ts';
+import { CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
 import { APIView } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
@@ -126,6 +128,22 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     return qb.orderBy(this.ordering ?? { [serializer.primaryKey]: 'asc' });
   }
 
+  /**
+   * A key for the query of this request when it is the same SQL (values aside) for every request
+   * with that key: the base `getQueryset`/`filterQueryset` and every filter backend's `queryShape`.
+   * Such queries are compiled once per view and run as prepared statements; `null` builds the query.
+   */
+  queryShape(request: FastifyRequest): string | null {
+    if (this.getQueryset !== GenericAPIView.prototype.getQueryset || this.filterQueryset !== GenericAPIView.prototype.filterQueryset) return null;
+    let key = '';
+    for (const backend of this.getFilterBackends(request)) {
+      const shape = backend.queryShape(request, this);
+      if (shape === null) return null;
+      key += `\u0000${shape}`;
+    }
+    return key;
+  }
+
   /** Narrows the queryset through every filter backend (DRF's `filter_queryset`). */
   filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder): AnyQueryBuilder {
     return this.getFilterBackends(request).reduce((acc, backend) => backend.filterQueryset(request, acc, this), qb);
@@ -145,10 +163,23 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     if (this.getPermissions(request).some((p) => p.hasObjectPermission)) {
       return (await this.getObject(request)) as Record<string, unknown>;
     }
-    const qb = this.filterQueryset(request, this.getQueryset(request));
-    const row = await qb.select(serializer.readableFieldNames).andWhere(this.lookupFilter(request)).limit(1).execute('get');
+    const lookup = this.lookupFilter(request);
+    const build = (where: Record<string, unknown>) =>
+      selectJoined(this.filterQueryset(request, this.getQueryset(request)).select(serializer.readableFieldNames).andWhere(where).limit(1), serializer, request.em);
+    const shape = this.lookupFilter === GenericAPIView.prototype.lookupFilter ? this.queryShape(request) : null;
+    const compiled = shape === null ? null : compiledQuery(this, `retrieve${shape}`, serializer, () => build({ [this.lookupField]: slot(0) }), 1);
+    const rows = compiled ? await compiled.run(request.em, [lookup[this.lookupField]]) : await executePrepared(request.em, build(lookup));
+    const [row] = foldJoined(rows, serializer, request.em);
     if (!row) throw new NotFound();
-    return row as Record<string, unknown>;
+    return row;
+  }
+
+  /**
+   * Runs a query that selects the serializer's readable columns (paginators call it with their
+   * page's limits): as a prepared statement, with the to-one relations the fields show joined in.
+   */
+  async fetchRows(request: FastifyRequest, qb: AnyQueryBuilder, serializer: ModelSerializer = this.getSerializer(request)): Promise<Row[]> {
+    return foldJoined(await executePrepared(request.em, selectJoined(qb, serializer, request.em)), serializer, request.em);
   }
 
   /** The entity to change on update and destroy (DRF's `get_object`); 404 when it is filtered out. */
@@ -174,6 +205,21 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   async performDestroy(request: FastifyRequest, instance: object): Promise<void> {
     await request.em.remove(instance).flush();
   }
+}
+
+const compiledQueries = new WeakMap<GenericAPIView, Map<string, { serializer: ModelSerializer; query: CompiledQuery | null }>>();
+
+/** The query of `key` for this view and serializer, compiled from `build()` the first time; `null` when it does not compile. */
+function compiledQuery(view: GenericAPIView, key: string, serializer: ModelSerializer, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null {
+  let byKey = compiledQueries.get(view);
+  if (!byKey) compiledQueries.set(view, (byKey = new Map()));
+  let entry = byKey.get(key);
+  if (!entry || entry.serializer !== serializer) {
+    // Bounded: a view with many query shapes (orderings) builds the rest per request.
+    if (byKey.size >= 64) return null;
+    byKey.set(key, (entry = { serializer, query: CompiledQuery.compile(build(), slots) }));
+  }
+  return entry.query;
 }
 
 /**
@@ -215,10 +261,13 @@ function snake(name: string): string {
 /** GET collection: the filtered rows (one page of them with a paginator), without entity hydration. */
 export async function listAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
   const serializer = view.getSerializer(request);
-  const qb = view.filterQueryset(request, view.getQueryset(request));
   const paginator = view.getPaginator(request);
-  if (paginator) return representList(view, request, await paginator.paginate(request, qb, view, serializer.readableFieldNames));
-  return representList(view, request, await qb.select(serializer.readableFieldNames).execute('all'));
+  if (paginator) return representList(view, request, await paginator.paginate(request, view.filterQueryset(request, view.getQueryset(request)), view, serializer.readableFieldNames));
+  const build = () => selectJoined(view.filterQueryset(request, view.getQueryset(request)).select(serializer.readableFieldNames), serializer, request.em);
+  const shape = view.queryShape(request);
+  const compiled = shape === null ? null : compiledQuery(view, `list${shape}`, serializer, build, 0);
+  const rows = compiled ? await compiled.run(request.em, []) : await executePrepared(request.em, build());
+  return representList(view, request, foldJoined(rows, serializer, request.em));
 }
 
 /** POST collection: validate, save, answer 201 with `Location`. */

@@ -106,7 +106,7 @@ export class CursorPagination extends BasePagination {
 
   async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown> {
     const pageSize = this.getPageSize(request);
-    if (pageSize === null) return qb.select(fields).execute('all');
+    if (pageSize === null) return view.fetchRows(request, qb.select(fields));
     const terms = this.getOrdering(request, view, qb);
     const context = `${(qb.mainAlias.meta as unknown as MetaLike).className}:${terms.map((t) => (t.desc ? '-' : '') + t.field).join(',')}`;
     const position = this.decodeCursor(request, context, terms.length);
@@ -121,7 +121,7 @@ export class CursorPagination extends BasePagination {
       const condition = keysetCondition(scan, position.values, position.inclusive);
       query = query.andWhere(condition.sql, condition.params);
     }
-    const fetched: Record<string, unknown>[] = await query.limit(pageSize + 1).execute('all');
+    const fetched: Record<string, unknown>[] = await view.fetchRows(request, query.limit(pageSize + 1));
     const hasMore = fetched.length > pageSize;
     const rows = fetched.slice(0, pageSize);
     if (backward) rows.reverse();

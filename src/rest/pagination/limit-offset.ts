@@ -67,9 +67,9 @@ export class LimitOffsetPagination extends BasePagination {
     return (this.defaultLimit === undefined ? settings.pageSize : this.defaultLimit) !== null;
   }
 
-  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, _view: GenericAPIView, fields: string[]): Promise<unknown> {
+  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown> {
     const limit = this.getLimit(request);
-    if (limit === null) return qb.select(fields).execute('all');
+    if (limit === null) return view.fetchRows(request, qb.select(fields));
     const offset = this.getOffset(request);
     const mode = this.getCountMode(request);
     const counted = await countRows(request, qb, mode, this.estimateThreshold);
@@ -77,11 +77,11 @@ export class LimitOffsetPagination extends BasePagination {
     let state: WindowState;
     let rows: Record<string, unknown>[];
     if (counted?.exact) {
-      rows = counted.count === 0 || offset >= counted.count ? [] : await qb.select(fields).limit(limit, offset).execute('all');
+      rows = counted.count === 0 || offset >= counted.count ? [] : await view.fetchRows(request, qb.select(fields).limit(limit, offset));
       state = { limit, offset, count: counted.count, hasNext: offset + limit < counted.count };
     } else {
       const within = offset + limit < Number.MAX_SAFE_INTEGER;
-      const fetched: Record<string, unknown>[] = within ? await qb.select(fields).limit(limit + 1, offset).execute('all') : [];
+      const fetched: Record<string, unknown>[] = within ? await view.fetchRows(request, qb.select(fields).limit(limit + 1, offset)) : [];
       const hasNext = fetched.length > limit;
       rows = fetched.slice(0, limit);
       state = { limit, offset, count: counted ? reconcile(counted.count, offset, rows.length, hasNext) : undefined, hasNext };

@@ -72,9 +72,9 @@ export class PageNumberPagination extends BasePagination {
     return (this.pageSize === undefined ? settings.pageSize : this.pageSize) !== null;
   }
 
-  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, _view: GenericAPIView, fields: string[]): Promise<unknown> {
+  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown> {
     const pageSize = this.getPageSize(request);
-    if (pageSize === null) return qb.select(fields).execute('all');
+    if (pageSize === null) return view.fetchRows(request, qb.select(fields));
     const raw = rawQueryParam(request, this.pageQueryParam) || '1';
     const last = this.lastPageStrings.includes(raw);
     const asked = last ? undefined : positiveInt(raw, { strict: true });
@@ -88,13 +88,13 @@ export class PageNumberPagination extends BasePagination {
       const numPages = Math.max(1, Math.ceil(counted.count / pageSize));
       const page = last ? numPages : asked!;
       if (page > numPages) throw this.invalidPage();
-      rows = await qb.select(fields).limit(pageSize, (page - 1) * pageSize).execute('all');
+      rows = await view.fetchRows(request, qb.select(fields).limit(pageSize, (page - 1) * pageSize));
       state = { page, pageSize, count: mode === 'none' ? undefined : counted.count, hasNext: page < numPages };
     } else {
       const page = asked!;
       const offset = (page - 1) * pageSize;
       if (offset > Number.MAX_SAFE_INTEGER) throw this.invalidPage();
-      const fetched: Record<string, unknown>[] = await qb.select(fields).limit(pageSize + 1, offset).execute('all');
+      const fetched: Record<string, unknown>[] = await view.fetchRows(request, qb.select(fields).limit(pageSize + 1, offset));
       const hasNext = fetched.length > pageSize;
       rows = fetched.slice(0, pageSize);
       if (page > 1 && rows.length === 0) throw this.invalidPage();

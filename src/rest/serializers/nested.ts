@@ -8,7 +8,7 @@ import { SetupError } from '../exceptions.ts';
 import type { FieldInfo } from '../fields.ts';
 import { type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
 import type { ModelSerializer, SerializerInput, SerializerOutput } from './model.ts';
-import { pkValueOf, RelatedField } from './relations.ts';
+import { RelatedField } from './relations.ts';
 
 /** What validation returns for a writable nested object: the nested serializer and its validated data, saved with the parent. */
 export class NestedWrite {
@@ -87,13 +87,7 @@ export class NestedField<
       let next = 0;
       return groups.map((rows) => shown.slice(next, (next += rows.length)));
     }
-    const pk = this.targetPk;
-    const rows = await this.loadRows(
-      values.map((v) => pkValueOf(v, pk)),
-      this.targetColumns,
-      ctx,
-    );
-    const found = values.map((value) => (value === null || value === undefined ? undefined : rows.get(String(pkValueOf(value, pk)))));
+    const found = await this.relatedRows(values, this.targetColumns, ctx);
     const present = found.filter((row): row is Record<string, unknown> => row !== undefined);
     const shown = (await this.serializer.represent(present, ctx)) as unknown[];
     let next = 0;

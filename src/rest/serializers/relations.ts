@@ -124,6 +124,11 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
     return [];
   }
 
+  /** Columns of the related row a read query may join in for this field (none for a list, or when the key is enough). */
+  get joinColumns(): string[] {
+    return this.many ? [] : this.targetColumns;
+  }
+
   /** The representation of one related row or entity. */
   protected abstract represent(related: Record<string, unknown>, ctx?: SerializerContext): unknown;
 
@@ -138,16 +143,22 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
     if (this.many) return this.representToMany(values, ctx);
     const columns = this.targetColumns;
     if (!columns.length) return values.map((value) => (value === null || value === undefined ? null : this.represent(asRow(value, this.targetPk), ctx)));
+    const rows = await this.relatedRows(values, columns, ctx);
+    return rows.map((row) => (row ? this.represent(row, ctx) : null));
+  }
+
+  /**
+   * The related row of each value with `columns`: a value that already carries them (a joined row,
+   * a loaded entity) as it is, the others loaded in one query; `undefined` for none.
+   */
+  protected async relatedRows(values: unknown[], columns: string[], ctx?: SerializerContext): Promise<(Record<string, unknown> | undefined)[]> {
     const pk = this.targetPk;
-    const rows = await this.loadRows(
-      values.map((v) => pkValueOf(v, pk)),
-      columns,
-      ctx,
-    );
+    const carries = (value: unknown) => typeof value === 'object' && value !== null && [pk, ...columns].every((c) => (value as Record<string, unknown>)[c] !== undefined);
+    const missing = values.filter((value) => value !== null && value !== undefined && !carries(value));
+    const loaded = missing.length ? await this.loadRows(missing.map((v) => pkValueOf(v, pk)), columns, ctx) : new Map<string, Record<string, unknown>>();
     return values.map((value) => {
-      if (value === null || value === undefined) return null;
-      const row = rows.get(String(pkValueOf(value, pk)));
-      return row ? this.represent(row, ctx) : null;
+      if (value === null || value === undefined) return undefined;
+      return carries(value) ? (value as Record<string, unknown>) : loaded.get(String(pkValueOf(value, pk)));
     });
   }
 
