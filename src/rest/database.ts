@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager, EntitySchema, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { SetupError } from './exceptions.ts';
 
@@ -114,6 +114,14 @@ export const databasePlugin = fp(
   },
   { name: 'fastrest-database', fastify: '5.x' },
 );
+
+/**
+ * The EntityManager a read-only query of this request runs on: the request's own once it has one
+ * (it may be in a transaction), else the app's, sparing a fork for requests that only read rows.
+ */
+export function readerOf(request: FastifyRequest): EntityManager {
+  return (request as unknown as { [EM]?: EntityManager })[EM] ?? request.server.orm.em;
+}
 
 /**
  * Runs `work` in a database transaction on `em` (Django's `transaction.atomic`): committed when

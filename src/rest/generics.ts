@@ -6,7 +6,7 @@
 import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { atomic } from './database.ts';
+import { atomic, readerOf } from './database.ts';
 import { Conflict, NotFound, SetupError, ValidationError } from './exceptions.ts';
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination } from './pagination.ts';
@@ -113,7 +113,13 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
 
   /** What the serializer needs to read and write for this request (DRF's `get_serializer_context`). */
   getSerializerContext(request: FastifyRequest): SerializerContext {
-    return { em: request.em, request };
+    // The request's EntityManager is forked when a field first needs it.
+    return {
+      get em() {
+        return request.em;
+      },
+      request,
+    };
   }
 
   /** The response bodies of entities or rows of this view (`serializer` defaults to this request's), related objects loaded in batches. */
@@ -168,8 +174,8 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
       selectJoined(this.filterQueryset(request, this.getQueryset(request)).select(serializer.readableFieldNames).andWhere(where).limit(1), serializer, request.em);
     const shape = this.lookupFilter === GenericAPIView.prototype.lookupFilter ? this.queryShape(request) : null;
     const compiled = shape === null ? null : compiledQuery(this, `retrieve${shape}`, serializer, () => build({ [this.lookupField]: slot(0) }), 1);
-    const rows = compiled ? await compiled.run(request.em, [lookup[this.lookupField]]) : await executePrepared(request.em, build(lookup));
-    const [row] = foldJoined(rows, serializer, request.em);
+    const rows = compiled ? await compiled.run(readerOf(request), [lookup[this.lookupField]]) : await executePrepared(request.em, build(lookup));
+    const [row] = foldJoined(rows, serializer, readerOf(request));
     if (!row) throw new NotFound();
     return row;
   }
@@ -266,8 +272,8 @@ export async function listAction(view: GenericAPIView, request: FastifyRequest):
   const build = () => selectJoined(view.filterQueryset(request, view.getQueryset(request)).select(serializer.readableFieldNames), serializer, request.em);
   const shape = view.queryShape(request);
   const compiled = shape === null ? null : compiledQuery(view, `list${shape}`, serializer, build, 0);
-  const rows = compiled ? await compiled.run(request.em, []) : await executePrepared(request.em, build());
-  return representList(view, request, foldJoined(rows, serializer, request.em));
+  const rows = compiled ? await compiled.run(readerOf(request), []) : await executePrepared(request.em, build());
+  return representList(view, request, foldJoined(rows, serializer, readerOf(request)));
 }
 
 /** POST collection: validate, save, answer 201 with `Location`. */

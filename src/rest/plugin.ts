@@ -61,11 +61,11 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
     const exc = new NotFound();
     return reply.code(exc.status).send(exc.toBody());
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const allow = request.routeOptions.config?.allow;
     if (allow) reply.header('allow', allow.join(', '));
     if (reply.statusCode === 204) reply.removeHeader('content-type');
-    return payload;
+    done(null, payload);
   });
   installBrowsableApi(app);
 

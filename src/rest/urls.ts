@@ -4,9 +4,13 @@
  */
 import type { FastifyRequest } from 'fastify';
 
-/** The scheme and host of a request, e.g. `http://127.0.0.1:3000`. */
+const origins = new WeakMap<FastifyRequest, string>();
+
+/** The scheme and host of a request, e.g. `http://127.0.0.1:3000` (worked out once per request). */
 export function origin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
+  let value = origins.get(request);
+  if (value === undefined) origins.set(request, (value = `${request.protocol}://${request.host}`));
+  return value;
 }
 
 /** An absolute URL for a path on the same host as the request. */
@@ -17,10 +21,13 @@ export function absoluteUrl(request: FastifyRequest, path: string): string {
 /** Route templates by name; filled by routers, read by views and renderers. */
 export class UrlRegistry {
   readonly #templates = new Map<string, string>();
+  /** Each template split at its parameters: literal parts at even indexes, parameter names at odd ones. */
+  readonly #parts = new Map<string, string[]>();
 
   /** Records a route template such as `/api/books/:id/` under a name. */
   add(name: string, template: string): void {
     this.#templates.set(name, template);
+    this.#parts.set(name, template.split(/:([A-Za-z_][A-Za-z0-9_]*)/));
   }
 
   has(name: string): boolean {
@@ -57,13 +64,15 @@ export class UrlRegistry {
 
   /** The path of a named route with its parameters filled in; throws for an unknown name. */
   path(name: string, params: Record<string, string | number> = {}): string {
-    const template = this.#templates.get(name);
-    if (template === undefined) throw new Error(`no route named "${name}"`);
-    return template.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, key: string) => {
-      const value = params[key];
-      if (value === undefined) throw new Error(`route "${name}" needs parameter "${key}"`);
-      return encodeURIComponent(String(value));
-    });
+    const parts = this.#parts.get(name);
+    if (parts === undefined) throw new Error(`no route named "${name}"`);
+    let path = parts[0]!;
+    for (let i = 1; i < parts.length; i += 2) {
+      const value = params[parts[i]!];
+      if (value === undefined) throw new Error(`route "${name}" needs parameter "${parts[i]}"`);
+      path += encodeURIComponent(String(value)) + parts[i + 1]!;
+    }
+    return path;
   }
 
   /** The absolute URL of a named route for this request. */

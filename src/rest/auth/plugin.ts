@@ -133,7 +133,15 @@ async function authPluginImpl(app: FastifyInstance, options: AuthPluginOptions) 
   const config = Object.freeze(resolveConfig(app, options));
   app.decorate('authConfig', config);
   if (!app.hasDecorator('parseCookie')) await app.register(fastifyCookie, { secret: config.secretKey });
-  app.addHook('preValidation', async (request) => finishPendingCsrf(request, config.csrf));
+  // A callback hook: the check is synchronous, so no promise per request.
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      finishPendingCsrf(request, config.csrf);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
+  });
   await app.register(pages, { config });
   if (config.tokenUrl) registerTokenRoutes(app, config.tokenUrl);
 }

@@ -146,6 +146,14 @@ export abstract class Field<Out = unknown, In = Out, RO extends boolean = boolea
   /** The representation of one value (DRF's `to_representation`); `null` stays `null`. */
   abstract toRepresentation(value: unknown, ctx?: SerializerContext): unknown;
 
+  /**
+   * Whether `toRepresentation` can show this value as it is, without loading anything: true for a
+   * field that does not override `representMany`; related fields say whether the value carries what they show.
+   */
+  isLoaded(_value: unknown): boolean {
+    return this.representMany === Field.prototype.representMany;
+  }
+
   /** The representations of many values at once; related fields load their targets in one query. */
   async representMany(values: unknown[], ctx?: SerializerContext): Promise<unknown[]> {
     return values.map((value) => (value === null || value === undefined ? null : this.toRepresentation(value, ctx)));

@@ -10,7 +10,7 @@ import { atomic } from '../database.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
-import { PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
+import { Field as FieldBase, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
 import { NestedField, NestedWrite } from './nested.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
 import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared } from './types.ts';
@@ -55,6 +55,8 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   abstract readonly options: ModelSerializerOptions<E, any, any, any, any, any>;
 
   #fields?: FieldInfo[];
+  #readable?: FieldInfo[];
+  #readableColumns?: string[];
   #schemas?: SerializerSchemas<Out, In>;
 
   /** Declares a serializer for `entity`; the returned class is meant to be extended. */
@@ -253,8 +255,14 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** Names of the columns the response reads, for queries that skip entity hydration. */
   get readableFieldNames(): string[] {
-    const columns = this.fields.filter((f) => !f.writeOnly).flatMap((f) => (f.field ? f.field.columns : [f.name]));
-    return [...new Set(columns)];
+    this.#readableColumns ??= [...new Set(this.readableFields.flatMap((f) => (f.field ? f.field.columns : [f.name])))];
+    return this.#readableColumns;
+  }
+
+  /** The fields a response shows (all but the write-only ones). */
+  get readableFields(): FieldInfo[] {
+    this.#readable ??= this.fields.filter((f) => !f.writeOnly);
+    return this.#readable;
   }
 
   /** Creates and persists an entity from validated data, nested objects first, in one transaction (DRF's `create`). */
@@ -307,8 +315,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   toRepresentation(instance: E | Record<string, unknown>, ctx?: SerializerContext): Out {
     const source = instance as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const field of this.fields) {
-      if (field.writeOnly) continue;
+    for (const field of this.readableFields) {
       if (field.field) {
         const value = field.field.getAttribute(source);
         out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
@@ -325,21 +332,37 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
    */
   async represent(items: ReadonlyArray<E | Record<string, unknown>>, ctx?: SerializerContext): Promise<Out[]> {
     const rows = items as ReadonlyArray<Record<string, unknown>>;
-    const out = rows.map(() => ({}) as Record<string, unknown>);
-    const readable = this.fields.filter((f) => !f.writeOnly);
-    const related: (unknown[] | undefined)[] = [];
-    for (const f of readable) related.push(f.field ? await f.field.representMany(rows.map((row) => f.field!.getAttribute(row)), ctx) : undefined);
-    readable.forEach((field, i) => {
-      const shown = related[i];
-      rows.forEach((row, j) => {
-        if (shown) {
-          out[j]![field.name] = shown[j];
+    // Rows that carry everything they show (related rows joined in) need no query: shown one by one.
+    if (rows.every((row) => this.isLoaded(row))) return rows.map((row) => this.toRepresentation(row, ctx));
+    const readable = this.readableFields;
+    // Fields that load what they show (related fields) do it for all rows at once; the others show each value as it is.
+    const batches: (unknown[] | undefined)[] = [];
+    for (const f of readable) {
+      const batched = f.field && f.field.representMany !== FieldBase.prototype.representMany;
+      batches.push(batched ? await f.field!.representMany(rows.map((row) => f.field!.getAttribute(row)), ctx) : undefined);
+    }
+    return rows.map((row, j) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < readable.length; i++) {
+        const field = readable[i]!;
+        const batch = batches[i];
+        if (batch) {
+          out[field.name] = batch[j];
+        } else if (field.field) {
+          const value = field.field.getAttribute(row);
+          out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
         } else {
-          out[j]![field.name] = scalarValue(field, row[field.name]);
+          out[field.name] = scalarValue(field, row[field.name]);
         }
-      });
+      }
+      return out as Out;
     });
-    return out as Out[];
+  }
+
+  /** Whether every readable field can show its value of this entity or row without loading anything. */
+  isLoaded(row: E | Record<string, unknown>): boolean {
+    for (const f of this.readableFields) if (f.field && !f.field.isLoaded(f.field.getAttribute(row as Record<string, unknown>))) return false;
+    return true;
   }
 
   /** Whether every readable field is a column, so rows are already their representation (dates aside). */

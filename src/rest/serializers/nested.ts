@@ -80,6 +80,11 @@ export class NestedField<
     return this.serializer.toRepresentation(related, ctx);
   }
 
+  /** Loaded when the related row carries the nested serializer's columns and its own related fields are loaded too. */
+  override isLoaded(value: unknown): boolean {
+    return super.isLoaded(value) && (value === null || value === undefined || this.serializer.isLoaded(value as Record<string, unknown>));
+  }
+
   override async representMany(values: unknown[], ctx?: SerializerContext): Promise<unknown[]> {
     if (this.many) {
       const groups = await this.loadToMany(values, this.targetColumns, ctx);

@@ -139,6 +139,14 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
     return this.represent(asRow(value, this.targetPk), ctx);
   }
 
+  /** A related value is loaded when it is null or already carries the columns shown (a joined row, a loaded entity). */
+  override isLoaded(value: unknown): boolean {
+    if (this.many) return false;
+    if (value === null || value === undefined) return true;
+    const columns = this.targetColumns;
+    return !columns.length || carries(value, this.targetPk, columns);
+  }
+
   override async representMany(values: unknown[], ctx?: SerializerContext): Promise<unknown[]> {
     if (this.many) return this.representToMany(values, ctx);
     const columns = this.targetColumns;
@@ -153,12 +161,11 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
    */
   protected async relatedRows(values: unknown[], columns: string[], ctx?: SerializerContext): Promise<(Record<string, unknown> | undefined)[]> {
     const pk = this.targetPk;
-    const carries = (value: unknown) => typeof value === 'object' && value !== null && [pk, ...columns].every((c) => (value as Record<string, unknown>)[c] !== undefined);
-    const missing = values.filter((value) => value !== null && value !== undefined && !carries(value));
+    const missing = values.filter((value) => value !== null && value !== undefined && !carries(value, pk, columns));
     const loaded = missing.length ? await this.loadRows(missing.map((v) => pkValueOf(v, pk)), columns, ctx) : new Map<string, Record<string, unknown>>();
     return values.map((value) => {
       if (value === null || value === undefined) return undefined;
-      return carries(value) ? (value as Record<string, unknown>) : loaded.get(String(pkValueOf(value, pk)));
+      return carries(value, pk, columns) ? (value as Record<string, unknown>) : loaded.get(String(pkValueOf(value, pk)));
     });
   }
 
@@ -203,6 +210,13 @@ export abstract class RelatedField<Out = unknown, In = Out, RO extends boolean =
     const groups = await this.loadToMany(parentKeys, this.targetColumns, ctx);
     return groups.map((rows) => rows.map((row) => this.represent(row, ctx)));
   }
+}
+
+/** Whether a related value is an object holding the key and every one of `columns`. */
+function carries(value: unknown, pk: string, columns: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null || (value as Record<string, unknown>)[pk] === undefined) return false;
+  for (const column of columns) if ((value as Record<string, unknown>)[column] === undefined) return false;
+  return true;
 }
 
 const loadedRows = new WeakMap<SerializerContext, Map<string, Promise<Record<string, unknown>[]>>>();

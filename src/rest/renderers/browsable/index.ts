@@ -97,11 +97,12 @@ export function installBrowsableApi(app: FastifyInstance): void {
     if (!asset) return reply.code(404).send({ detail: 'Not found.' });
     return reply.headers({ 'content-type': asset.type, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).send(asset.body);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook, so replies that are not pages pass without a promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const renderer = request.acceptedRenderer;
-    if (!(renderer instanceof BrowsableAPIRenderer)) return payload;
+    if (!(renderer instanceof BrowsableAPIRenderer)) return done(null, payload);
     const ct = String(reply.getHeader('content-type') ?? '');
-    if (ct && !ct.startsWith('text/html')) return payload;
-    return renderer.renderPage(request, reply);
+    if (ct && !ct.startsWith('text/html')) return done(null, payload);
+    renderer.renderPage(request, reply).then((page) => done(null, page), done);
   });
 }
