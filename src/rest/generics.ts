@@ -11,6 +11,7 @@ import { Conflict, NotFound, SetupError, ValidationError } from './exceptions.ts
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination } from './pagination.ts';
 import type { ModelSerializer, SerializerContext } from './serializers.ts';
+import { countQuery, exactCount } from './pagination/count.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
 import { CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
 import { APIView } from './views.ts';
@@ -181,6 +182,30 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   }
 
   /**
+   * What a paginator reads of this request's list (`qb`, filtered): the count and a window of rows
+   * with `fields`. When the query has a shape (`queryShape`), both are compiled once per shape and
+   * run as prepared statements; otherwise they are built from `qb`.
+   */
+  listQuery(request: FastifyRequest, qb: AnyQueryBuilder, fields: string[], serializer: ModelSerializer = this.getSerializer(request)): ListQuery {
+    const shape = (qb as unknown as { context?: unknown }).context ? null : this.queryShape(request);
+    const build = () => this.filterQueryset(request, this.getQueryset(request));
+    const counting = shape === null ? null : compiledQuery(this, `count${shape}`, serializer, () => countQuery(build()), 0);
+    const windowed =
+      shape === null ? null : compiledQuery(this, `window${shape}:${fields.join(',')}`, serializer, () => selectJoined(build().select(fields).limit(slot(0) as never, slot(1) as never), serializer, request.em), 2);
+    return {
+      count: async () => {
+        if (!counting) return exactCount(request, qb);
+        const [row] = await counting.run(readerOf(request), []);
+        return row ? Number(row['count']) : 0;
+      },
+      window: async (limit, offset) => {
+        if (!windowed) return this.fetchRows(request, qb.clone().select(fields).limit(limit, offset), serializer);
+        return foldJoined(await windowed.run(readerOf(request), [limit, offset]), serializer, readerOf(request));
+      },
+    };
+  }
+
+  /**
    * Runs a query that selects the serializer's readable columns (paginators call it with their
    * page's limits): as a prepared statement, with the to-one relations the fields show joined in.
    */
@@ -211,6 +236,12 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   async performDestroy(request: FastifyRequest, instance: object): Promise<void> {
     await request.em.remove(instance).flush();
   }
+}
+
+/** A list as paginators read it: how many rows match, and `limit` rows from `offset`. */
+export interface ListQuery {
+  count(): Promise<number>;
+  window(limit: number, offset: number): Promise<Row[]>;
 }
 
 const compiledQueries = new WeakMap<GenericAPIView, Map<string, { serializer: ModelSerializer; query: CompiledQuery | null }>>();

@@ -66,7 +66,7 @@ export {
   type PageLink,
   type PaginationHtml,
 } from './pagination.ts';
-export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
+export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type ListQuery, type StandardAction } from './generics.ts';
 export {
   CreateAPIView,
   GenericViewSet,

@@ -3,7 +3,9 @@
  * first page of a large table slow; the planner's estimate costs a plan, not a scan.
  */
 import type { FastifyRequest } from 'fastify';
+import { readerOf } from '../database.ts';
 import type { AnyQueryBuilder } from '../filters.ts';
+import { runStatement } from '../statements.ts';
 
 /**
  * How a paginator counts: `exact` runs `count(*)` (DRF's way); `estimate` reports PostgreSQL's
@@ -19,9 +21,33 @@ export interface RowCount {
 
 type SqlExecutor = { execute(sql: string, params: readonly unknown[], method: 'all'): Promise<Record<string, unknown>[]> };
 
-/** `count(*)` of the filtered query (its ordering, limit and offset dropped). */
-export async function exactCount(qb: AnyQueryBuilder): Promise<number> {
-  return qb.clone().getCount();
+/** What counting needs of MikroORM's query builder, some of it internal (as `getCount()` uses it). */
+interface CountingQueryBuilder {
+  processPopulateHint(): void;
+  hasToManyJoins(): boolean;
+  count(field?: string, distinct?: boolean): CountingQueryBuilder;
+  limit(n: undefined): CountingQueryBuilder;
+  offset(n: undefined): CountingQueryBuilder;
+  orderBy(order: []): CountingQueryBuilder;
+  toQuery(): { sql: string; params: readonly unknown[] };
+  getCount(): Promise<number>;
+  context?: unknown;
+}
+
+/** The `count(*)` query of a filtered query (its ordering, limit and offset dropped), as `getCount()` builds it. */
+export function countQuery(qb: AnyQueryBuilder): AnyQueryBuilder {
+  const counting = qb.clone() as unknown as CountingQueryBuilder;
+  counting.processPopulateHint();
+  counting.count(undefined, counting.hasToManyJoins()).limit(undefined).offset(undefined).orderBy([]);
+  return counting as unknown as AnyQueryBuilder;
+}
+
+/** `count(*)` of the filtered query, run as a prepared statement (through the ORM inside a transaction). */
+export async function exactCount(request: FastifyRequest, qb: AnyQueryBuilder): Promise<number> {
+  if ((qb as unknown as CountingQueryBuilder).context) return (qb.clone() as unknown as CountingQueryBuilder).getCount();
+  const { sql, params } = countQuery(qb).toQuery();
+  const [row] = await runStatement(readerOf(request), sql, params);
+  return row ? Number(row['count']) : 0;
 }
 
 /**
@@ -38,14 +64,20 @@ export async function estimatedCount(request: FastifyRequest, qb: AnyQueryBuilde
   return typeof estimate === 'number' && Number.isFinite(estimate) ? Math.max(0, Math.round(estimate)) : null;
 }
 
-/** The count of the filtered query under `mode`, or `null` with `none`. */
-export async function countRows(request: FastifyRequest, qb: AnyQueryBuilder, mode: CountMode, threshold: number): Promise<RowCount | null> {
+/** The count of the filtered query under `mode`, or `null` with `none`; `exact` counts exactly (by default `exactCount`). */
+export async function countRows(
+  request: FastifyRequest,
+  qb: AnyQueryBuilder,
+  mode: CountMode,
+  threshold: number,
+  exact: () => Promise<number> = () => exactCount(request, qb),
+): Promise<RowCount | null> {
   if (mode === 'none') return null;
   if (mode === 'estimate') {
     const estimate = await estimatedCount(request, qb);
     if (estimate !== null && estimate >= threshold) return { count: estimate, exact: false };
   }
-  return { count: await exactCount(qb), exact: true };
+  return { count: await exact(), exact: true };
 }
 
 /**

@@ -72,16 +72,17 @@ export class LimitOffsetPagination extends BasePagination {
     if (limit === null) return view.fetchRows(request, qb.select(fields));
     const offset = this.getOffset(request);
     const mode = this.getCountMode(request);
-    const counted = await countRows(request, qb, mode, this.estimateThreshold);
+    const list = view.listQuery(request, qb, fields);
+    const counted = await countRows(request, qb, mode, this.estimateThreshold, () => list.count());
 
     let state: WindowState;
     let rows: Record<string, unknown>[];
     if (counted?.exact) {
-      rows = counted.count === 0 || offset >= counted.count ? [] : await view.fetchRows(request, qb.select(fields).limit(limit, offset));
+      rows = counted.count === 0 || offset >= counted.count ? [] : await list.window(limit, offset);
       state = { limit, offset, count: counted.count, hasNext: offset + limit < counted.count };
     } else {
       const within = offset + limit < Number.MAX_SAFE_INTEGER;
-      const fetched: Record<string, unknown>[] = within ? await view.fetchRows(request, qb.select(fields).limit(limit + 1, offset)) : [];
+      const fetched: Record<string, unknown>[] = within ? await list.window(limit + 1, offset) : [];
       const hasNext = fetched.length > limit;
       rows = fetched.slice(0, limit);
       state = { limit, offset, count: counted ? reconcile(counted.count, offset, rows.length, hasNext) : undefined, hasNext };

@@ -80,7 +80,8 @@ export class PageNumberPagination extends BasePagination {
     const asked = last ? undefined : positiveInt(raw, { strict: true });
     if (!last && asked === undefined) throw this.invalidPage();
     const mode = this.getCountMode(request);
-    const counted = await countRows(request, qb, last ? 'exact' : mode, this.estimateThreshold);
+    const list = view.listQuery(request, qb, fields);
+    const counted = await countRows(request, qb, last ? 'exact' : mode, this.estimateThreshold, () => list.count());
 
     let state: PageState;
     let rows: Record<string, unknown>[];
@@ -88,13 +89,13 @@ export class PageNumberPagination extends BasePagination {
       const numPages = Math.max(1, Math.ceil(counted.count / pageSize));
       const page = last ? numPages : asked!;
       if (page > numPages) throw this.invalidPage();
-      rows = await view.fetchRows(request, qb.select(fields).limit(pageSize, (page - 1) * pageSize));
+      rows = await list.window(pageSize, (page - 1) * pageSize);
       state = { page, pageSize, count: mode === 'none' ? undefined : counted.count, hasNext: page < numPages };
     } else {
       const page = asked!;
       const offset = (page - 1) * pageSize;
       if (offset > Number.MAX_SAFE_INTEGER) throw this.invalidPage();
-      const fetched: Record<string, unknown>[] = await view.fetchRows(request, qb.select(fields).limit(pageSize + 1, offset));
+      const fetched: Record<string, unknown>[] = await list.window(pageSize + 1, offset);
       const hasNext = fetched.length > pageSize;
       rows = fetched.slice(0, pageSize);
       if (page > 1 && rows.length === 0) throw this.invalidPage();
