@@ -13,6 +13,7 @@ import {
   ModelSerializer,
   ModelViewSet,
   NestedField,
+  PageNumberPagination,
   PrimaryKeyRelatedField,
   serverOptions,
   SetupError,
@@ -387,4 +388,75 @@ t.test('a serializer shows related objects of entities it is given, within one c
   );
   t.same(serializer.toRepresentation(albums[0]!).artist, 'Sonny Rollins', 'toRepresentation uses what is loaded');
   t.throws(() => new AlbumSerializer().toRepresentation(albums[0]!), /needs the request in the serializer context/);
+});
+
+t.test('to-one relations a serializer shows are joined into the query of their rows: one query per item or page', async (t) => {
+  const own = await createTestDatabase({ entities: [Artist, Album, Track], migrationsPath, migrate: false });
+  t.teardown(() => own.drop());
+  await own.orm.schema.create();
+  const statements: string[] = [];
+  own.orm.config.set('onQuery', (sql: string) => {
+    statements.push(sql);
+    return sql;
+  });
+  const em = own.orm.em.fork();
+  const miles = em.create(Artist, { name: 'Miles Davis', country: 'US' });
+  em.create(Album, { title: 'Kind of Blue', artist: miles });
+  const sketches = em.create(Album, { title: 'Sketches of Spain', artist: miles });
+  em.create(Track, { title: 'Concierto de Aranjuez', album: sketches });
+  em.create(Track, { title: 'A single', album: null });
+  await em.flush();
+  const app = Fastify(serverOptions());
+  await app.register(databasePlugin, { orm: own.orm, closeOnExit: false });
+  await app.register(fastrest);
+  class ShownAlbumSerializer extends ModelSerializer.for(Album, {
+    name: 'ShownAlbum',
+    fields: ['id', 'title', 'artist', 'artistDetail'],
+    declaredFields: {
+      artist: new SlugRelatedField({ entity: Artist, slugField: 'name', readOnly: true }),
+      artistDetail: new NestedField(ArtistSerializer, { source: 'artist' }),
+    },
+  }) {}
+  class ShownAlbumViewSet extends ModelViewSet<ShownAlbumSerializer> {
+    readonly serializer = new ShownAlbumSerializer();
+  }
+  class ShownTrackSerializer extends ModelSerializer.for(Track, {
+    name: 'ShownTrack',
+    fields: ['id', 'album'],
+    declaredFields: { album: new SlugRelatedField({ entity: Album, slugField: 'title', readOnly: true }) },
+  }) {}
+  class ShownTrackViewSet extends ModelViewSet<ShownTrackSerializer> {
+    readonly serializer = new ShownTrackSerializer();
+    override pagination = Object.assign(new PageNumberPagination(), { pageSize: 10 });
+  }
+  const router = new DefaultRouter().register('albums', new ShownAlbumViewSet(), { basename: 'album' }).register('tracks', new ShownTrackViewSet(), { basename: 'track' });
+  await app.register(router.plugin('/api'));
+  t.teardown(() => app.close());
+  const client = new APIClient(app);
+
+  statements.length = 0;
+  const item = await client.get('/api/albums/1/');
+  t.same(item.data, { id: 1, title: 'Kind of Blue', artist: 'Miles Davis', artistDetail: { id: 1, name: 'Miles Davis', country: 'US' } });
+  t.equal(statements.length, 1, 'the album and its artist: one query');
+  t.match(statements[0], /left join "rel_artist"/);
+
+  statements.length = 0;
+  const list = await client.get('/api/albums/');
+  t.same(
+    list.data.map((a: { artist: unknown; artistDetail: unknown }) => [a.artist, a.artistDetail]),
+    [
+      ['Miles Davis', { id: 1, name: 'Miles Davis', country: 'US' }],
+      ['Miles Davis', { id: 1, name: 'Miles Davis', country: 'US' }],
+    ],
+  );
+  t.equal(statements.length, 1, 'a list of albums and their artists: one query');
+  t.same((await client.get('/api/albums/2/')).data.artistDetail.name, 'Miles Davis', 'compiled once, the query serves other items');
+
+  statements.length = 0;
+  const page = await client.get('/api/tracks/');
+  t.same(page.data.results, [
+    { id: 1, album: 'Sketches of Spain' },
+    { id: 2, album: null },
+  ], 'a row without a related row shows null (a left join)');
+  t.equal(statements.length, 2, 'a page: its count, then its rows with their albums');
 });

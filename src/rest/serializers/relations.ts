@@ -14,10 +14,16 @@ import { ERROR_MESSAGES_KEYWORD, pythonTypeName } from '../validation.ts';
 import { Field, PendingCreate, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
 import type { Wire } from './types.ts';
 
+const primaryKeys = new WeakMap<object, string>();
+
 /** The primary key property name of an entity schema. */
 export function primaryKeyOf(entity: AnyEntitySchema): string {
-  const entry = Object.entries(entity.meta.properties as Record<string, PropertyMeta>).find(([, p]) => p.primary);
-  return entry?.[0] ?? 'id';
+  let pk = primaryKeys.get(entity);
+  if (pk === undefined) {
+    const entry = Object.entries(entity.meta.properties as Record<string, PropertyMeta>).find(([, p]) => p.primary);
+    primaryKeys.set(entity, (pk = entry?.[0] ?? 'id'));
+  }
+  return pk;
 }
 
 /** The primary key of a related value: the value itself, or the key of an entity or reference. */
