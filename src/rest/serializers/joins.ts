@@ -16,6 +16,8 @@ export interface JoinedRelation {
   meta: EntityMetadata;
   /** Column (field) names of the target, each selected as `alias__column`. */
   columns: string[];
+  /** The selected names, `alias__column`, in the order of `columns`. */
+  keys: string[];
   /** The column of the target's primary key, whose null means "no related row". */
   pkColumn: string;
 }
@@ -58,7 +60,8 @@ export function joinedRelations(serializer: ModelSerializer, em: EntityManager):
     }
     if (columns.length && meta.primaryKeys.length === 1) {
       const pk = (meta.properties as Record<string, EntityProperty>)[meta.primaryKeys[0]!]!;
-      joins.push({ source, alias: `fr_${source}`, meta, columns, pkColumn: pk.fieldNames[0]! });
+      const alias = `fr_${source}`;
+      joins.push({ source, alias, meta, columns, keys: columns.map((column) => `${alias}__${column}`), pkColumn: pk.fieldNames[0]! });
     }
   }
   bySerializer.set(serializer, joins);
@@ -72,7 +75,7 @@ export function selectJoined(qb: AnyQueryBuilder, serializer: ModelSerializer, e
   const main = (qb as unknown as { alias: string }).alias;
   for (const join of joins) {
     qb.leftJoin(`${main}.${join.source}`, join.alias);
-    qb.addSelect(join.columns.map((column) => `${join.alias}.${column} as ${join.alias}__${column}`));
+    qb.addSelect(join.columns.map((column, i) => `${join.alias}.${column} as ${join.keys[i]}`));
   }
   return qb;
 }
@@ -88,11 +91,8 @@ export function foldJoined(rows: Record<string, unknown>[], serializer: ModelSer
   for (const row of rows) {
     for (const join of joins) {
       const related: Record<string, unknown> = {};
-      for (const column of join.columns) {
-        const key = `${join.alias}__${column}`;
-        related[column] = row[key];
-        delete row[key];
-      }
+      // The aliased columns stay on the row (deleting keys would slow every later read of it).
+      for (let i = 0; i < join.columns.length; i++) related[join.columns[i]!] = row[join.keys[i]!];
       if (related[join.pkColumn] !== null && related[join.pkColumn] !== undefined) row[join.source] = driver.mapResult(related, join.meta) ?? related;
     }
   }
