@@ -187,7 +187,7 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
    * run as prepared statements; otherwise they are built from `qb`.
    */
   listQuery(request: FastifyRequest, qb: AnyQueryBuilder, fields: string[], serializer: ModelSerializer = this.getSerializer(request)): ListQuery {
-    const shape = (qb as unknown as { context?: unknown }).context ? null : this.queryShape(request);
+    const shape = readerOf(request).isInTransaction() ? null : this.queryShape(request);
     const build = () => this.filterQueryset(request, this.getQueryset(request));
     const counting = shape === null ? null : compiledQuery(this, `count${shape}`, serializer, () => countQuery(build()), 0);
     const windowed =
@@ -236,6 +236,25 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   async performDestroy(request: FastifyRequest, instance: object): Promise<void> {
     await request.em.remove(instance).flush();
   }
+}
+
+/**
+ * A query builder that `build()`s itself on first use (Django's querysets are lazy too): a
+ * paginator that runs only compiled statements never pays for building it.
+ */
+function lazyQueryBuilder(build: () => AnyQueryBuilder): AnyQueryBuilder {
+  let built: AnyQueryBuilder | undefined;
+  const real = () => (built ??= build());
+  return new Proxy(Object.create(null) as AnyQueryBuilder, {
+    get(_target, key) {
+      const qb = real();
+      const value = Reflect.get(qb, key, qb) as unknown;
+      return typeof value === 'function' ? value.bind(qb) : value;
+    },
+    set: (_target, key, value) => Reflect.set(real(), key, value),
+    has: (_target, key) => key in real(),
+    getPrototypeOf: () => Object.getPrototypeOf(real()),
+  });
 }
 
 /** A list as paginators read it: how many rows match, and `limit` rows from `offset`. */
@@ -299,7 +318,12 @@ function snake(name: string): string {
 export async function listAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
   const serializer = view.getSerializer(request);
   const paginator = view.getPaginator(request);
-  if (paginator) return representList(view, request, await paginator.paginate(request, view.filterQueryset(request, view.getQueryset(request)), view, serializer.readableFieldNames));
+  if (paginator) {
+    const filtered = () => view.filterQueryset(request, view.getQueryset(request));
+    // With a query shape, paginators may run compiled statements only: the query is then built on first use, if ever.
+    const qb = view.queryShape(request) === null ? filtered() : lazyQueryBuilder(filtered);
+    return representList(view, request, await paginator.paginate(request, qb, view, serializer.readableFieldNames));
+  }
   const build = () => selectJoined(view.filterQueryset(request, view.getQueryset(request)).select(serializer.readableFieldNames), serializer, request.em);
   const shape = view.queryShape(request);
   const compiled = shape === null ? null : compiledQuery(view, `list${shape}`, serializer, build, 0);
