@@ -64,6 +64,13 @@ t.test('prepared statements answer what the ORM answers, on this database', asyn
     t.same(inside, [{ n: 3 }], 'inside a transaction, statements see its writes');
   });
 
+  if (db.driver === 'postgresql') {
+    const sql = 'select id from statements_note where written_at = ? and id > ? order by id';
+    const expected = await qbOf(db.orm.em.fork()).select(['id']).where({ writtenAt }).orderBy({ id: 'asc' }).execute('all');
+    t.same(await runStatement(db.orm, sql, [writtenAt, 0]), expected, 'a date sent as the ORM inlines it');
+    const [named] = await runStatement(db.orm, "select count(*)::int as n from pg_prepared_statements where statement like '%written_at = $1 and id > $2%'", []);
+    t.ok((named as { n: number }).n >= 1, 'so statements with dates are prepared too');
+  }
   const error = await runStatement(db.orm, 'insert into statements_note (body, pinned, written_at) values (?, ?, ?) returning id', [null, false, writtenAt]).catch((e: Error) => e);
   t.equal((error as Error).constructor.name, 'NotNullConstraintViolationException', "database errors come back as the ORM's exceptions");
 });

@@ -279,12 +279,13 @@ function compiledQuery(view: GenericAPIView, key: string, serializer: ModelSeria
 }
 
 /**
- * Runs a write in one transaction and answers the constraint violations that slipped past
- * validation (a concurrent write) with a 400: a unique value taken, a related object gone.
+ * Runs a write in one transaction (or as it is, when it is one statement: `transaction` false) and
+ * answers the constraint violations that slipped past validation (a concurrent write) with a 400:
+ * a unique value taken, a related object gone.
  */
-async function withIntegrity<T>(view: GenericAPIView, request: FastifyRequest, write: () => Promise<T>): Promise<T> {
+async function withIntegrity<T>(view: GenericAPIView, request: FastifyRequest, write: () => Promise<T>, transaction = true): Promise<T> {
   try {
-    return await atomic(request.em, write);
+    return await (transaction ? atomic(request.em, write) : write());
   } catch (error) {
     const serializer = view.getSerializer(request);
     const constraint = String((error as { constraint?: string }).constraint ?? '');
@@ -331,11 +332,21 @@ export async function listAction(view: GenericAPIView, request: FastifyRequest):
   return representList(view, request, foldJoined(rows, serializer, readerOf(request)));
 }
 
-/** POST collection: validate, save, answer 201 with `Location`. */
+/**
+ * POST collection: validate, save, answer 201 with `Location`. With the default `performCreate`, a
+ * create that is one INSERT (`ModelSerializer.canCreateDirectly`) runs as that one statement,
+ * without a transaction around it, and checks the unique values in it (`defersUniqueChecks`).
+ */
 export async function createAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const serializer = view.getSerializer(request);
-  const data = await serializer.runValidation(request.body as Record<string, unknown>, { ...view.getSerializerContext(request), partial: false });
-  const instance = await withIntegrity(view, request, () => view.performCreate(request, data));
+  const standard = view.performCreate === GenericAPIView.prototype.performCreate;
+  const ctx = { ...view.getSerializerContext(request), partial: false, deferUniqueChecks: standard && serializer.defersUniqueChecks() };
+  const data = await serializer.runValidation(request.body as Record<string, unknown>, ctx);
+  const direct = standard && serializer.canCreateDirectly(request.em, data);
+  // Unique checks left to a one-statement INSERT run here when the write is not one.
+  if (ctx.deferUniqueChecks && !direct) await serializer.validateUnique(data, ctx);
+  const write = direct ? () => serializer.createDirectly(request.em, data, ctx) : () => view.performCreate(request, data);
+  const instance = await withIntegrity(view, request, write, !direct);
   const location = reply.request.routeOptions.config.detailUrl?.(request, instance);
   if (location) reply.header('location', location);
   reply.code(201);

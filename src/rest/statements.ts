@@ -24,13 +24,15 @@ interface Driver {
   getConnection(type?: 'read' | 'write'): Connection;
   mapResult(row: Row, meta: EntityMetadata, populate?: unknown[], qb?: unknown): Row | null;
   convertException(error: Error): Error;
+  getPlatform(): { formatDate?(date: Date): string };
 }
 
 /** How one ORM runs statements: its `pg` pool when statements may be named there, else its connection. */
 interface Executor {
   driver: Driver;
   pool: NativePool | null;
-  utcDates: boolean;
+  /** A date as the ORM inlines it into SQL (the platform's `formatDate`), or `null` when the platform has none. */
+  formatDate: ((date: Date) => string) | null;
   /** The ORM's `onQuery` hook, applied to the SQL as the ORM applies it. */
   onQuery: (sql: string, params: readonly unknown[]) => string;
 }
@@ -61,7 +63,15 @@ async function openExecutor(target: StatementTarget): Promise<Executor> {
     if (typeof native?.query === 'function' && typeof native.totalCount === 'number') pool = native as NativePool;
   }
   const onQuery = (config.get('onQuery') as Executor['onQuery'] | undefined) ?? ((sql: string) => sql);
-  return { driver, pool, utcDates: config.get('forceUtcTimezone') === true, onQuery };
+  const platform = driver.getPlatform();
+  // The last date formatted is remembered: a row's timestamps are often the same instant.
+  let last = Number.NaN;
+  let text = '';
+  const formatDate =
+    typeof platform.formatDate === 'function'
+      ? (date: Date) => (date.getTime() === last ? text : ((last = date.getTime()), (text = platform.formatDate!(date))))
+      : null;
+  return { driver, pool, formatDate, onQuery };
 }
 
 function driverOf(target: StatementTarget): Driver {
@@ -125,10 +135,10 @@ function textOf(sql: string): string | null {
 }
 
 /** A value `pg` sends as MikroORM would inline it, or `undefined` when it cannot tell. */
-function wireValue(value: unknown, utcDates: boolean): unknown {
+function wireValue(value: unknown, formatDate: Executor['formatDate']): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (value instanceof Date && utcDates) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  if (value instanceof Date && formatDate) return Number.isNaN(value.getTime()) ? undefined : formatDate(value);
   return undefined;
 }
 
@@ -143,7 +153,7 @@ export async function runStatement(orm: StatementTarget, sql: string, params: re
   const transaction = 'isInTransaction' in orm && orm.isInTransaction() ? orm.getTransactionContext() : undefined;
   if (pool && !transaction && !unpreparable.has(sql)) {
     const text = textOf(executor.onQuery(sql, params));
-    const values = params.map((p) => wireValue(p, executor.utcDates));
+    const values = params.map((p) => wireValue(p, executor.formatDate));
     if (text !== null && !values.includes(undefined)) {
       try {
         return (await pool.query({ name: nameOf(text), text, values })).rows;

@@ -25,6 +25,11 @@ export interface ValidationContext<E = object> extends SerializerContext {
   /** The object being updated; absent on create. */
   instance?: E;
   partial: boolean;
+  /**
+   * Set by `createAction` when the create checks unique values in its INSERT statement
+   * (`ModelSerializer.defersUniqueChecks`): `runValidation` then leaves them to the write.
+   */
+  deferUniqueChecks?: boolean;
 }
 
 /** Options every declared field takes (DRF's core arguments), besides the `FieldOptions` of columns. */

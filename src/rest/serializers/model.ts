@@ -7,6 +7,7 @@
 import type { EntityManager, InferEntity } from '@mikro-orm/core';
 import { Type, type TUnsafe } from 'typebox';
 import { atomic } from '../database.ts';
+import { canInsertDirectly, exists, insertDirectly, readsDirectly } from '../direct.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
@@ -58,6 +59,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   #readable?: FieldInfo[];
   #readableColumns?: string[];
   #schemas?: SerializerSchemas<Out, In>;
+  #defersUniqueChecks?: boolean;
 
   /** Declares a serializer for `entity`; the returned class is meant to be extended. */
   static for<
@@ -217,7 +219,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
         errors[field.name] = detailOf(error);
       }
     }
-    await this.checkUnique(attrs, ctx, errors);
+    if (!ctx.deferUniqueChecks || Object.keys(errors).length) await this.checkUnique(attrs, ctx, errors);
     if (Object.keys(errors).length) throw new ValidationError(errors);
     try {
       return (await this.validate(attrs as Partial<In>, ctx)) ?? (attrs as Partial<In>);
@@ -239,8 +241,28 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
       if (!field.unique || errors[field.name] || attrs[field.name] === undefined || attrs[field.name] === null) continue;
       const where: Record<string, unknown> = { [field.name]: attrs[field.name] };
       if (ctx.instance) where[pk] = { $ne: (ctx.instance as Record<string, unknown>)[pk] };
-      if ((await ctx.em.count(this.entity, where)) > 0) errors[field.name] = [this.uniqueMessage(field.name)];
+      if (await exists(ctx.em, this.entity, where)) errors[field.name] = [this.uniqueMessage(field.name)];
     }
+  }
+
+  /** `checkUnique` on its own: throws `ValidationError` with the message of every unique value already taken. */
+  async validateUnique(attrs: Partial<In>, ctx: ValidationContext<E>): Promise<void> {
+    const errors: FieldErrors = {};
+    await this.checkUnique(attrs as Record<string, unknown>, ctx, errors);
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+  }
+
+  /**
+   * Whether a create may check its unique values in its INSERT statement rather than before it:
+   * `validate` and `checkUnique` are not overridden (nothing else runs between the check and the
+   * write) and every unique field is a column.
+   */
+  defersUniqueChecks(): boolean {
+    this.#defersUniqueChecks ??=
+      this.validate === ModelSerializer.prototype.validate &&
+      this.checkUnique === ModelSerializer.prototype.checkUnique &&
+      this.writableFields.every((f) => !f.unique || !f.field);
+    return this.#defersUniqueChecks;
   }
 
   /** DRF's unique message, e.g. "book with this isbn already exists." */
@@ -273,6 +295,48 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
       await em.flush();
       return entity;
     });
+  }
+
+  /**
+   * Whether `createDirectly` may stand for `create`: neither is overridden, nothing nested or
+   * related is to be created first, and the write is one INSERT (`canInsertDirectly`: a plain
+   * entity, nothing else pending in `em`, no event subscribers).
+   */
+  canCreateDirectly(em: EntityManager, validated: Partial<In>): boolean {
+    if (this.create !== ModelSerializer.prototype.create || this.toEntityData !== ModelSerializer.prototype.toEntityData) return false;
+    if (Object.values(validated).some((value) => value instanceof PendingCreate || value instanceof NestedWrite)) return false;
+    return canInsertDirectly(em, this.entity, this.entityData(validated as Record<string, unknown>));
+  }
+
+  /**
+   * Writes what `create` writes with one `INSERT ... RETURNING` and no transaction of its own, and
+   * returns the new row by property (as the entity would hold it; no entity is made); only when
+   * `canCreateDirectly`.
+   */
+  async createDirectly(em: EntityManager, validated: Partial<In>, ctx?: ValidationContext<E>): Promise<Record<string, unknown>> {
+    const data = this.entityData(validated as Record<string, unknown>);
+    if (ctx?.deferUniqueChecks) {
+      // The unique checks `runValidation` left to the write: the INSERT happens only if no row holds the
+      // values (read as `checkUnique` reads them: not when filters apply, then they run before it).
+      const unique = this.writableFields.filter((f) => f.unique && data[f.name] !== undefined && data[f.name] !== null).map((f) => f.name);
+      if (unique.length && (await readsDirectly(em, em.getMetadata().get(this.entity as never)))) {
+        const row = await insertDirectly(em, this.entity, data, unique);
+        if (row) return row;
+      }
+      await this.validateUnique(validated, ctx);
+    }
+    return (await insertDirectly(em, this.entity, data))!;
+  }
+
+  /** Validated data keyed by entity property, when none of it is nested or to be created. */
+  private entityData(validated: Record<string, unknown>): Record<string, unknown> {
+    const fields = this.fields;
+    const data: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(validated)) {
+      const source = fields.find((f) => f.name === name)?.source ?? name;
+      if (source !== '*' && value !== undefined) data[source] = value;
+    }
+    return data;
   }
 
   /** Applies validated data to an entity, nested objects included, and flushes it in one transaction (DRF's `update`). */

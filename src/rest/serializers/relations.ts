@@ -7,6 +7,7 @@
  */
 import type { EntityManager, InferEntity, Primary } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
+import { exists, findOneBy } from '../direct.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { valueSchemaOf, type PropertyMeta } from '../fields.ts';
 import { executePrepared } from '../statements.ts';
@@ -266,8 +267,7 @@ export class PrimaryKeyRelatedField<
   override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
     if (data === null) return null;
     if (typeof data === 'boolean' || typeof data === 'object') throw new ValidationError(`Incorrect type. Expected pk value, received ${pythonTypeName(data)}.`);
-    const exists = (await ctx.em.count(this.target, { [this.targetPk]: data })) > 0;
-    if (!exists) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
+    if (!(await exists(ctx.em, this.target, { [this.targetPk]: data }))) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
     return ctx.em.getReference(this.target, data as never);
   }
 }
@@ -326,7 +326,7 @@ export class SlugRelatedField<
   override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
     if (data === null) return null;
     if (typeof data === 'object' || typeof data === 'boolean') throw new ValidationError('Invalid value.');
-    const found = await ctx.em.findOne(this.target, { [this.slugField]: data } as never);
+    const found = await findOneBy(ctx.em, this.target, { [this.slugField]: data });
     if (found) return found;
     if (this.options.createIfMissing) return new PendingCreate(this.target, { [this.slugField]: data });
     throw new ValidationError(`Object with ${this.slugField}=${String(data)} does not exist.`);
