@@ -1,7 +1,10 @@
+import type { FastifyRequest } from 'fastify';
 import t, { type Test } from 'tap';
 import { buildApp } from '../src/library/app.ts';
 import { BookViewSet } from '../src/library/views.ts';
 import {
+  APIView,
+  asView,
   BasicAuthentication,
   IsAuthenticated,
   SessionAuthentication,
@@ -175,6 +178,32 @@ t.test('the token endpoint issues keys once, stores only their hash, and revokes
   const get = await app.inject({ method: 'GET', url: '/api/auth/token/' });
   t.equal(get.statusCode, 405);
   t.equal(get.headers['allow'], 'POST, DELETE');
+});
+
+/** Says what authentication gave the view: the classes of `request.user` and `request.auth`. */
+class WhoAmI extends APIView {
+  constructor(schemes: Authenticator[]) {
+    super();
+    this.authenticationClasses = schemes;
+  }
+
+  async get(request: FastifyRequest) {
+    const auth = request.auth as { constructor: { name: string }; id: number; keyHash: string; prefix: string; user: unknown };
+    return { user: request.user!.constructor.name, auth: auth.constructor.name, id: auth.id, prefix: auth.prefix, sameUser: auth.user === request.user };
+  }
+}
+
+t.test('request.auth is the Token entity, or its row with auth: "row"; request.user is the User entity either way', async (t) => {
+  const user = await makeUser(shared, { username: 'rowan' });
+  const key = await tokenFor(shared, user);
+  const token = (await orm.em.fork().findOne(Token, { user: user.id }))!;
+  const app = await policyApp(t, orm, {}, {}, {}, (app) => {
+    void app.register(asView(new WhoAmI([new TokenAuthentication()]), { url: '/api/entity/', name: 'entity' }));
+    void app.register(asView(new WhoAmI([new TokenAuthentication({ auth: 'row' })]), { url: '/api/row/', name: 'row' }));
+  });
+  const seen = async (path: string) => (await app.inject({ method: 'GET', url: `/api/${path}/`, headers: { authorization: `Token ${key}` } })).json();
+  t.same(await seen('entity'), { user: 'User', auth: 'Token', id: token.id, prefix: key.slice(0, 8), sameUser: true });
+  t.same(await seen('row'), { user: 'User', auth: 'Object', id: token.id, prefix: key.slice(0, 8), sameUser: true });
 });
 
 t.test('the log-in page logs in with a session cookie and goes back to next', async (t) => {

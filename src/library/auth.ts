@@ -68,7 +68,8 @@ export function librarySecurity(config: LibraryAuthConfig): { settings: Partial<
   return {
     settings: {
       secretKey: config.secretKey ?? fallbackSecret(),
-      defaultAuthenticationClasses: [new SessionAuthentication(), new BasicAuthentication(), new TokenAuthentication()],
+      // The token's row, not a Token entity, as `request.auth`: nothing here needs the entity.
+      defaultAuthenticationClasses: [new SessionAuthentication(), new BasicAuthentication(), new TokenAuthentication({ auth: 'row' })],
       defaultPermissionClasses: [new IsAuthenticatedOrReadOnly()],
       defaultThrottleClasses: throttles,
       throttleRates: { anon: config.rates.anon, user: config.rates.user, login: config.rates.login },

@@ -8,7 +8,7 @@ import '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import { enforceCsrf } from './auth/csrf.ts';
 import type { User } from './auth/models.ts';
-import { checkCredentials, findToken, sessionUser } from './auth/users.ts';
+import { checkCredentials, findToken, findTokenRow, sessionUser } from './auth/users.ts';
 import { AuthenticationFailed } from './exceptions.ts';
 import type { Authenticator, RequestUser } from './views.ts';
 
@@ -119,15 +119,25 @@ export class BasicAuthentication extends BaseAuthentication {
 export interface TokenAuthenticationOptions {
   /** Keywords accepted before the key; the first one is the challenge. Default `Token` and `Bearer`. */
   keywords?: readonly string[];
+  /**
+   * What `request.auth` is: the managed `Token` entity (`'entity'`, the default, as DRF's token
+   * instance), or its `TokenRow` (`'row'`: id, keyHash, prefix, created, user), which spares making
+   * one entity per request. `request.user` is the User entity either way; the log-out view and
+   * `revokeTokens` take both.
+   */
+  auth?: 'entity' | 'row';
 }
 
 /** Tokens: `Authorization: Token <key>` (or `Bearer <key>`); keys are looked up by their SHA-256. */
 export class TokenAuthentication extends BaseAuthentication {
   keywords: readonly string[];
+  /** What `request.auth` is (see `TokenAuthenticationOptions.auth`). */
+  auth: 'entity' | 'row';
 
   constructor(options: TokenAuthenticationOptions = {}) {
     super();
     this.keywords = options.keywords ?? ['Token', 'Bearer'];
+    this.auth = options.auth ?? 'entity';
   }
 
   async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
@@ -141,7 +151,7 @@ export class TokenAuthentication extends BaseAuthentication {
 
   /** Looks a key up (DRF's `authenticate_credentials`). */
   async authenticateCredentials(request: FastifyRequest, key: string): Promise<AuthResult> {
-    const token = await findToken(request.em, key);
+    const token = this.auth === 'row' ? await findTokenRow(request.em, key) : await findToken(request.em, key);
     if (!token) throw new AuthenticationFailed('Invalid token.');
     return { user: requireActive(token.user as unknown as User), auth: token };
   }

@@ -178,6 +178,7 @@ export {
   ensureGroup,
   ensurePermission,
   findToken,
+  findTokenRow,
   findUser,
   grantPermissions,
   hasPerms,
@@ -187,6 +188,7 @@ export {
   sessionUser,
   setPassword,
   type NewUser,
+  type TokenRow,
 } from './auth/users.ts';
 export { checkCsrfToken, csrfToken, isSafeMethod, type CsrfOptions } from './auth/csrf.ts';
 export { authPlugin, AuthTokenView, INVALID_LOGIN, isSafeNext, type AuthConfig, type AuthPluginOptions } from './auth/plugin.ts';

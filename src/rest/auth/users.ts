@@ -3,8 +3,9 @@
  * permissions a user has (directly, through groups, or all of them as a superuser), issue and
  * revoke API tokens, open and close log-in sessions. Plain functions over an EntityManager.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
+import { findOneWithRelated } from '../direct.ts';
 import { dummyHash, hashPassword, needsRehash, unusablePassword, verifyPassword } from './passwords.ts';
 import { Group, Permission, Session, Token, User } from './models.ts';
 
@@ -20,7 +21,7 @@ export interface NewUser {
 
 /** SHA-256 in hex: how token and session keys are stored. */
 export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Creates and saves a user with a hashed password. */
@@ -147,14 +148,23 @@ export async function createToken(em: EntityManager, user: User): Promise<{ key:
   return { key, token };
 }
 
-/** The token of a key, with its user loaded, or `null`. */
+/** The token of a key, with its user loaded (one query joining both), or `null`. */
 export async function findToken(em: EntityManager, key: string): Promise<Token | null> {
   if (!TOKEN_KEY_PATTERN.test(key)) return null;
-  return em.findOne(Token, { keyHash: sha256(key) }, { populate: ['user'] });
+  return findOneWithRelated<Token>(em, Token, { keyHash: sha256(key) }, 'user');
 }
 
-/** Revokes one token, or every token of a user; returns how many were revoked. */
-export async function revokeTokens(em: EntityManager, target: { token: Token } | { user: User }): Promise<number> {
+/** What `findTokenRow` answers: the token's columns by property, `user` the User entity. */
+export type TokenRow = Pick<Token, 'id' | 'keyHash' | 'prefix' | 'created'> & { user: User };
+
+/** `findToken` without making the Token entity (one query; the user is the User entity), or `null`. */
+export async function findTokenRow(em: EntityManager, key: string): Promise<TokenRow | null> {
+  if (!TOKEN_KEY_PATTERN.test(key)) return null;
+  return findOneWithRelated<TokenRow>(em, Token, { keyHash: sha256(key) }, 'user', { row: true });
+}
+
+/** Revokes one token (an entity or a `TokenRow`), or every token of a user; returns how many were revoked. */
+export async function revokeTokens(em: EntityManager, target: { token: Pick<Token, 'id'> } | { user: User }): Promise<number> {
   if ('token' in target) return em.nativeDelete(Token, { id: target.token.id });
   return em.nativeDelete(Token, { user: target.user.id });
 }
