@@ -21,16 +21,14 @@ import {
   Token,
 } from '../src/rest/index.ts';
 
-const Shelf = defineEntity({
-  name: 'Shelf',
-  tableName: 'direct_shelf',
-  properties: {
-    id: p.integer().primary().autoincrement(),
-    name: p.string().length(50).unique(),
-    note: p.string().length(50).default(''),
-    archived: p.boolean().default(false),
-  },
+/** The columns of a shelf, shared by `Shelf` and its filtered twin `OpenShelf`. */
+const shelfProperties = () => ({
+  id: p.integer().primary().autoincrement(),
+  name: p.string().length(50).unique(),
+  note: p.string().length(50).default(''),
+  archived: p.boolean().default(false),
 });
+const Shelf = defineEntity({ name: 'Shelf', tableName: 'direct_shelf', properties: shelfProperties() });
 const Volume = defineEntity({
   name: 'Volume',
   tableName: 'direct_volume',
@@ -55,12 +53,7 @@ const Announced = defineEntity({
 const OpenShelf = defineEntity({
   name: 'OpenShelf',
   tableName: 'direct_shelf',
-  properties: {
-    id: p.integer().primary().autoincrement(),
-    name: p.string().length(50).unique(),
-    note: p.string().length(50).default(''),
-    archived: p.boolean().default(false),
-  },
+  properties: shelfProperties(),
   filters: { open: { name: 'open', cond: { archived: false }, default: true } },
 });
 
