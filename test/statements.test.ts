@@ -2,7 +2,7 @@ import { defineEntity, p, type EntityManager } from '@mikro-orm/core';
 import t from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
 import { createTestDatabase } from '../src/rest/index.ts';
-import { CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot } from '../src/rest/statements.ts';
+import { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot } from '../src/rest/statements.ts';
 
 /** A table with a timestamp, so rows show the ORM's own value mapping. */
 const Note = defineEntity({
@@ -73,4 +73,22 @@ t.test('prepared statements answer what the ORM answers, on this database', asyn
   }
   const error = await runStatement(db.orm, 'insert into statements_note (body, pinned, written_at) values (?, ?, ?) returning id', [null, false, writtenAt]).catch((e: Error) => e);
   t.equal((error as Error).constructor.name, 'NotNullConstraintViolationException', "database errors come back as the ORM's exceptions");
+});
+
+t.test('compiled queries are built once per key, and past their bound not at all', async (t) => {
+  const db = await createTestDatabase({ entities: [Note], migrationsPath, migrate: false });
+  t.teardown(() => db.drop());
+  const queries = new CompiledQueries(2);
+  let builds = 0;
+  const build = () => {
+    builds++;
+    return qbOf(db.orm.em.fork()).select(['id']).where({ id: slot(0) }) as never;
+  };
+  const first = queries.get('by-id', build, 1);
+  t.ok(first instanceof CompiledQuery);
+  t.equal(queries.get('by-id', build, 1), first, 'the same key answers the same query');
+  t.equal(builds, 1, 'built once');
+  t.equal(queries.get('no-slot', () => qbOf(db.orm.em.fork()).select(['id']) as never, 1), null, 'a query whose slot is missing does not compile, and that is remembered');
+  t.equal(queries.get('third', build, 1), undefined, 'past the bound: no room');
+  t.equal(builds, 1, 'and nothing was built for it');
 });

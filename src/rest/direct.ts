@@ -22,7 +22,7 @@ import {
   type EntityProperty,
 } from '@mikro-orm/core';
 import type { AnyQueryBuilder } from './filters.ts';
-import { CompiledQuery, runStatement, slot, type Row } from './statements.ts';
+import { CompiledQueries, type CompiledQuery, runStatement, slot, type Row } from './statements.ts';
 
 /** An entity class or schema, as `em.findOne` takes it. */
 type EntityRef = object;
@@ -98,20 +98,16 @@ function isComparable(meta: EntityMetadata, name: string): boolean {
   return Boolean(prop && prop.kind === ReferenceKind.SCALAR && isColumn(prop) && !prop.customType);
 }
 
-const compiled = new WeakMap<object, Map<string, CompiledQuery | null>>();
+const compiled = new WeakMap<object, CompiledQueries>();
 /** Compiled statements per ORM; past this many, the ORM runs the rest. */
 const MAX_COMPILED = 200;
 
 /** The statement of `key` for this ORM, compiled from `build()` the first time; `undefined` when there is no room. */
 function compiledFor(em: EntityManager, key: string, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null | undefined {
   const driver = (em as unknown as Internals).getDriver();
-  let byKey = compiled.get(driver);
-  if (!byKey) compiled.set(driver, (byKey = new Map()));
-  if (!byKey.has(key)) {
-    if (byKey.size >= MAX_COMPILED) return undefined;
-    byKey.set(key, CompiledQuery.compile(build(), slots));
-  }
-  return byKey.get(key);
+  let queries = compiled.get(driver);
+  if (!queries) compiled.set(driver, (queries = new CompiledQueries(MAX_COMPILED)));
+  return queries.get(key, build, slots);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { BasePagination } from './pagination.ts';
 import type { ModelSerializer, SerializerContext } from './serializers.ts';
 import { countQuery, exactCount } from './pagination/count.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
-import { CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
+import { CompiledQueries, type CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
 import { APIView } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
@@ -263,19 +263,16 @@ export interface ListQuery {
   window(limit: number, offset: number): Promise<Row[]>;
 }
 
-const compiledQueries = new WeakMap<GenericAPIView, Map<string, { serializer: ModelSerializer; query: CompiledQuery | null }>>();
+const compiledQueries = new WeakMap<GenericAPIView, WeakMap<ModelSerializer, CompiledQueries>>();
 
 /** The query of `key` for this view and serializer, compiled from `build()` the first time; `null` when it does not compile. */
 function compiledQuery(view: GenericAPIView, key: string, serializer: ModelSerializer, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null {
-  let byKey = compiledQueries.get(view);
-  if (!byKey) compiledQueries.set(view, (byKey = new Map()));
-  let entry = byKey.get(key);
-  if (!entry || entry.serializer !== serializer) {
-    // Bounded: a view with many query shapes (orderings) builds the rest per request.
-    if (byKey.size >= 64) return null;
-    byKey.set(key, (entry = { serializer, query: CompiledQuery.compile(build(), slots) }));
-  }
-  return entry.query;
+  let bySerializer = compiledQueries.get(view);
+  if (!bySerializer) compiledQueries.set(view, (bySerializer = new WeakMap()));
+  let queries = bySerializer.get(serializer);
+  // Bounded: a view with many query shapes (orderings) builds the rest per request.
+  if (!queries) bySerializer.set(serializer, (queries = new CompiledQueries(64)));
+  return queries.get(key, build, slots) ?? null;
 }
 
 /**
@@ -320,9 +317,8 @@ export async function listAction(view: GenericAPIView, request: FastifyRequest):
   const serializer = view.getSerializer(request);
   const paginator = view.getPaginator(request);
   if (paginator) {
-    const filtered = () => view.filterQueryset(request, view.getQueryset(request));
-    // With a query shape, paginators may run compiled statements only: the query is then built on first use, if ever.
-    const qb = view.queryShape(request) === null ? filtered() : lazyQueryBuilder(filtered);
+    // Paginators that run compiled statements only never build the query; the others build it on first use.
+    const qb = lazyQueryBuilder(() => view.filterQueryset(request, view.getQueryset(request)));
     return representList(view, request, await paginator.paginate(request, qb, view, serializer.readableFieldNames));
   }
   const build = () => selectJoined(view.filterQueryset(request, view.getQueryset(request)).select(serializer.readableFieldNames), serializer, request.em);

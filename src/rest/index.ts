@@ -118,7 +118,7 @@ export {
   schemaDrifted,
   type DatabaseOptions,
 } from './database.ts';
-export { CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './statements.ts';
+export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './statements.ts';
 export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase, type TestFile } from './testing.ts';
 export {
   BaseAuthentication,

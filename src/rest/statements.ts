@@ -225,3 +225,27 @@ export class CompiledQuery {
     return rows.map((row) => driver.mapResult(row, this.#meta, [], this.#qb) ?? row);
   }
 }
+
+/**
+ * Queries compiled once per key from the query builder `build()` makes the first time, at most
+ * `max` of them (past that, `get` answers `undefined` and callers build per request).
+ */
+export class CompiledQueries {
+  readonly #queries = new Map<string, CompiledQuery | null>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** The query of `key` (`null` when it does not compile), or `undefined` when there is no room for it. */
+  get(key: string, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null | undefined {
+    let query = this.#queries.get(key);
+    if (query === undefined) {
+      if (this.#queries.size >= this.#max) return undefined;
+      this.#queries.set(key, (query = CompiledQuery.compile(build(), slots)));
+    }
+    return query;
+  }
+}
+
