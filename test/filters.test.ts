@@ -1,14 +1,10 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
-import { migrationsPath } from '../src/library/config.ts';
 import { seedIfEmpty } from '../src/library/seed.ts';
 import { parseDateTime, splitSearchTerms } from '../src/rest/filters.ts';
 import { parseValue } from '../src/rest/filters/values.ts';
 import {
-  APIClient,
-  createTestDatabase,
-  databasePlugin,
   DefaultRouter,
   fastrest,
   FieldFilterBackend,
@@ -22,7 +18,7 @@ import {
   type OrderingFields,
   type SearchFields,
 } from '../src/rest/index.ts';
-import { libraryApp } from './helpers.ts';
+import { entitiesApp, libraryApp } from './helpers.ts';
 
 /** Test entities with a column of every kind the filters parse, and a to-one relation. */
 const Shelf = defineEntity({
@@ -103,21 +99,12 @@ async function seed(app: FastifyInstance): Promise<void> {
 
 /** An app serving `CatalogueViewSet` at /api/catalogue/ and the backends' `toHtml` data at /html/. */
 async function catalogueApp(t: Test) {
-  const db = await createTestDatabase({ entities: [Shelf, Item], migrationsPath, migrate: false });
-  await db.orm.schema.create();
-  const app = Fastify(serverOptions());
-  await app.register(databasePlugin, { orm: db.orm });
-  await app.register(fastrest);
   const view = new CatalogueViewSet();
-  await app.register(new DefaultRouter().register('catalogue', view).plugin('/api'));
-  app.get('/html/', async (request) => Object.fromEntries(view.filterBackends.map((b) => [b.constructor.name, b.toHtml(request, view)])));
-  t.teardown(async () => {
-    await app.close();
-    await db.drop();
-  });
-  await app.ready();
+  const { app, client } = await entitiesApp(t, [Shelf, Item], new DefaultRouter().register('catalogue', view), (app) =>
+    app.get('/html/', async (request) => Object.fromEntries(view.filterBackends.map((b) => [b.constructor.name, b.toHtml(request, view)]))),
+  );
   await seed(app);
-  return { app, client: new APIClient(app) };
+  return { app, client };
 }
 
 const ids = (data: { id: number }[]) => data.map((b) => b.id);

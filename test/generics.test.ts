@@ -2,13 +2,9 @@ import { defineEntity, p } from '@mikro-orm/core';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import t, { type Test } from 'tap';
 import { Type } from 'typebox';
-import { migrationsPath } from '../src/library/config.ts';
 import {
-  APIClient,
   APIView,
   asView,
-  createTestDatabase,
-  databasePlugin,
   DefaultRouter,
   fastrest,
   ModelSerializer,
@@ -20,6 +16,7 @@ import {
   type Permission,
   type ViewMethodSchemas,
 } from '../src/rest/index.ts';
+import { entitiesApp } from './helpers.ts';
 
 const Project = defineEntity({
   name: 'Project',
@@ -112,24 +109,11 @@ class PingView extends APIView {
 }
 
 async function projectsApp(t: Test) {
-  const db = await createTestDatabase({ entities: [Project, Task, AuditEntry], migrationsPath, migrate: false });
-  await db.orm.schema.create();
-  const app = Fastify(serverOptions());
-  await app.register(databasePlugin, { orm: db.orm });
-  await app.register(fastrest);
   const router = new DefaultRouter()
     .register('projects', new ProjectViewSet(), { basename: 'project' })
     .register('tasks', new TaskViewSet(), { basename: 'task' })
     .register('stats', new StatsView());
-  await app.register(router.plugin('/api'));
-  await app.register(asView(new PingView(), { url: '/api/ping/', name: 'ping' }));
-  t.teardown(async () => {
-    await app.close();
-    await db.drop();
-  });
-  await app.ready();
-  const count = async (table: string) => Number(((await db.orm.em.getConnection().execute(`select count(*) as n from ${table}`)) as { n: unknown }[])[0]!.n);
-  return { app, db, client: new APIClient(app), count };
+  return entitiesApp(t, [Project, Task, AuditEntry], router, (app) => app.register(asView(new PingView(), { url: '/api/ping/', name: 'ping' })));
 }
 
 // One database and app for the whole file; each test counts what it changes.

@@ -1,11 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
-import { migrationsPath } from '../src/library/config.ts';
 import {
-  APIClient,
-  createTestDatabase,
-  databasePlugin,
   DefaultRouter,
   fastrest,
   HyperlinkedIdentityField,
@@ -21,6 +17,7 @@ import {
   ValidationError,
 } from '../src/rest/index.ts';
 import type { FastifyRequest } from 'fastify';
+import { entitiesApp } from './helpers.ts';
 
 /** DRF's relations guide uses albums and tracks; artists add a unique name to find them by. */
 const Artist = defineEntity({
@@ -135,11 +132,6 @@ class NestedAlbumViewSet extends ModelViewSet<NestedAlbumSerializer> {
 }
 
 async function relationsApp(t: Test) {
-  const db = await createTestDatabase({ entities: [Artist, Album, Track], migrationsPath, migrate: false });
-  await db.orm.schema.create();
-  const app = Fastify(serverOptions());
-  await app.register(databasePlugin, { orm: db.orm });
-  await app.register(fastrest);
   const router = new DefaultRouter()
     .register('artists', new ArtistViewSet(), { basename: 'artist' })
     .register('albums', new AlbumViewSet(), { basename: 'album' })
@@ -148,15 +140,8 @@ async function relationsApp(t: Test) {
     .register('slug-albums', new SlugAlbumViewSet(), { basename: 'slug-album' })
     .register('adding-albums', new AddingAlbumViewSet(), { basename: 'adding-album' })
     .register('nested-albums', new NestedAlbumViewSet(), { basename: 'nested-album' });
-  await app.register(router.plugin('/api'));
-  t.teardown(async () => {
-    await app.close();
-    await db.drop();
-  });
-  await app.ready();
-  const client = new APIClient(app).credentials({ host: 'testserver' });
-  const count = async (table: string) => Number(((await db.orm.em.getConnection().execute(`select count(*) as n from ${table}`)) as { n: unknown }[])[0]!.n);
-  return { app, db, client, count };
+  const { db, client, count } = await entitiesApp(t, [Artist, Album, Track], router);
+  return { db, client: client.credentials({ host: 'testserver' }), count };
 }
 
 // One database and app for the whole file; each test counts what it changes.
@@ -391,24 +376,6 @@ t.test('a serializer shows related objects of entities it is given, within one c
 });
 
 t.test('to-one relations a serializer shows are joined into the query of their rows: one query per item or page', async (t) => {
-  const own = await createTestDatabase({ entities: [Artist, Album, Track], migrationsPath, migrate: false });
-  t.teardown(() => own.drop());
-  await own.orm.schema.create();
-  const statements: string[] = [];
-  own.orm.config.set('onQuery', (sql: string) => {
-    statements.push(sql);
-    return sql;
-  });
-  const em = own.orm.em.fork();
-  const miles = em.create(Artist, { name: 'Miles Davis', country: 'US' });
-  em.create(Album, { title: 'Kind of Blue', artist: miles });
-  const sketches = em.create(Album, { title: 'Sketches of Spain', artist: miles });
-  em.create(Track, { title: 'Concierto de Aranjuez', album: sketches });
-  em.create(Track, { title: 'A single', album: null });
-  await em.flush();
-  const app = Fastify(serverOptions());
-  await app.register(databasePlugin, { orm: own.orm, closeOnExit: false });
-  await app.register(fastrest);
   class ShownAlbumSerializer extends ModelSerializer.for(Album, {
     name: 'ShownAlbum',
     fields: ['id', 'title', 'artist', 'artistDetail'],
@@ -430,9 +397,20 @@ t.test('to-one relations a serializer shows are joined into the query of their r
     override pagination = Object.assign(new PageNumberPagination(), { pageSize: 10 });
   }
   const router = new DefaultRouter().register('albums', new ShownAlbumViewSet(), { basename: 'album' }).register('tracks', new ShownTrackViewSet(), { basename: 'track' });
-  await app.register(router.plugin('/api'));
-  t.teardown(() => app.close());
-  const client = new APIClient(app);
+  const statements: string[] = [];
+  const { client } = await entitiesApp(t, [Artist, Album, Track], router, async (_app, own) => {
+    own.orm.config.set('onQuery', (sql: string) => {
+      statements.push(sql);
+      return sql;
+    });
+    const em = own.orm.em.fork();
+    const miles = em.create(Artist, { name: 'Miles Davis', country: 'US' });
+    em.create(Album, { title: 'Kind of Blue', artist: miles });
+    const sketches = em.create(Album, { title: 'Sketches of Spain', artist: miles });
+    em.create(Track, { title: 'Concierto de Aranjuez', album: sketches });
+    em.create(Track, { title: 'A single', album: null });
+    await em.flush();
+  });
 
   statements.length = 0;
   const item = await client.get('/api/albums/1/');

@@ -1,26 +1,20 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { Type } from 'typebox';
-import { migrationsPath } from '../src/library/config.ts';
 import {
   action,
-  APIClient,
-  createTestDatabase,
-  databasePlugin,
   DefaultRouter,
-  fastrest,
   GenericViewSet,
   many,
   ModelSerializer,
   ModelViewSet,
   ReadOnlyModelViewSet,
   RetrieveUpdateAPIView,
-  serverOptions,
   SimpleRouter,
   type SerializerOutput,
   type StandardAction,
 } from '../src/rest/index.ts';
+import { entitiesApp } from './helpers.ts';
 
 const Note = defineEntity({
   name: 'Note',
@@ -99,23 +93,13 @@ class EditableNote extends RetrieveUpdateAPIView<NoteSerializer> {
 }
 
 async function notesApp(t: Test) {
-  const db = await createTestDatabase({ entities: [Note], migrationsPath, migrate: false });
-  await db.orm.schema.create();
-  const app = Fastify(serverOptions());
-  await app.register(databasePlugin, { orm: db.orm });
-  await app.register(fastrest);
   const router = new DefaultRouter()
     .register('notes', new NoteViewSet(), { basename: 'note' })
     .register('read-only-notes', new ReadOnlyNotes(), { basename: 'read-only-note' })
     .register('new-notes', new ListCreateNotes(), { basename: 'new-note' })
     .register('editable-notes', new EditableNote(), { basename: 'editable-note' });
-  await app.register(router.plugin('/api'));
-  t.teardown(async () => {
-    await app.close();
-    await db.drop();
-  });
-  await app.ready();
-  const client = new APIClient(app).credentials({ host: 'testserver' });
+  const { app, client } = await entitiesApp(t, [Note], router);
+  client.credentials({ host: 'testserver' });
   for (const title of ['First', 'Second', 'Third']) await client.post('/api/notes/', { title });
   return { app, client };
 }
