@@ -350,3 +350,23 @@ t.test('OpenAPI describes basic, token and cookie security, and each operation s
   t.equal(doc.paths['/api/auth/token/'].post.operationId, 'obtainAuthToken');
   t.equal(doc.paths['/api/auth/token/'].delete.operationId, 'revokeAuthToken');
 });
+
+t.test('an anonymous read passes every built-in scheme without a promise; credentials are looked up with one', async (t) => {
+  const view = new GuardedBooks([new SessionAuthentication(), new BasicAuthentication(), new TokenAuthentication()]);
+  view.permissionClasses = [];
+  const key = await tokenFor(shared, await makeUser(shared, { username: 'quick' }));
+  const app = await policyApp(t, orm, {}, {}, {}, (app) => {
+    app.get('/probe/', async (request, reply) => {
+      const answers = view.getAuthenticators(request).map((scheme) => scheme.authenticate(request));
+      for (const answer of answers) if (answer instanceof Promise) answer.catch(() => {});
+      const initial = view.initial(request, reply);
+      await initial;
+      const kind = (value: unknown) => (value instanceof Promise ? 'promise' : value === undefined ? 'none' : value);
+      return { answers: answers.map(kind), initial: kind(initial), user: request.user?.username ?? null };
+    });
+  });
+  const probe = async (headers: Record<string, string> = {}) => (await app.inject({ method: 'GET', url: '/probe/', headers })).json();
+  t.same(await probe(), { answers: [null, null, null], initial: 'none', user: null }, 'no credentials: every scheme answers null at once, initial() returns nothing');
+  t.same(await probe({ authorization: `Token ${key}` }), { answers: [null, null, 'promise'], initial: 'promise', user: 'quick' }, 'a token is looked up');
+  t.same(await probe({ authorization: 'Basic bm9ib2R5Om5vcGU=' }).then((r) => r.detail), 'Invalid username/password.', 'wrong credentials still fail through the promise');
+});

@@ -3,6 +3,7 @@ import t from 'tap';
 import { ReadingList } from '../src/library/entities.ts';
 import {
   addToGroups,
+  APIView,
   allowedMethods,
   AllowAny,
   and,
@@ -147,6 +148,24 @@ t.test('composed permissions: and, or and object-level checks on item routes', a
   t.equal((await call('GET', `/api/composed/${othersList.id}/`, 'stan')).statusCode, 200, 'staff pass through the or');
   t.equal((await call('GET', '/api/composed/', 'pam')).statusCode, 200, 'lists have no object check');
   t.equal((await call('GET', '/api/composed/', null)).statusCode, 401);
+});
+
+t.test('composed permissions answer at once when their operands do, and wait only for operands that answer with a promise', async (t) => {
+  const yes = { hasPermission: () => true };
+  const no = { hasPermission: () => false, message: 'sync no' };
+  const later = (answer: boolean) => ({ hasPermission: async () => answer, message: `async ${answer}` });
+  const request = { user: null, method: 'GET' } as unknown as FastifyRequest;
+  const view = new APIView();
+  t.equal(and(yes, yes).hasPermission(request, view), true);
+  t.equal(or(no, yes).hasPermission(request, view), true);
+  t.equal(not(no).hasPermission(request, view), true);
+  t.equal(and(yes, no).hasPermission(request, view), false);
+  const waited = [and(yes, later(true)), and(later(true), no), or(no, later(false)), or(later(false), yes), not(later(true))].map((p) => p.hasPermission(request, view));
+  t.ok(waited.every((answer) => answer instanceof Promise), 'a promise as soon as one operand answers with one');
+  t.same(await Promise.all(waited), [true, false, false, true, false]);
+  const refused = and(later(true), no);
+  await refused.hasPermission(request, view);
+  t.equal(refused.getMessage(request), 'sync no', 'the refusing operand gives the message, after an awaited one');
 });
 
 t.test('not() inverts, and custom messages replace the default', async (t) => {

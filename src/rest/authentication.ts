@@ -7,6 +7,7 @@
 import '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import { enforceCsrf } from './auth/csrf.ts';
+import type { AuthConfig } from './auth/plugin.ts';
 import type { User } from './auth/models.ts';
 import { checkCredentials, findToken, findTokenRow, sessionUser } from './auth/users.ts';
 import { AuthenticationFailed } from './exceptions.ts';
@@ -18,10 +19,13 @@ export interface AuthResult {
   auth: unknown;
 }
 
+/** What `authenticate` answers: without a promise when it can tell without I/O (no credentials of its kind). */
+export type AuthAnswer = AuthResult | null | Promise<AuthResult | null>;
+
 /** Base class of authentication schemes: override `authenticate`, and `authenticateHeader` to challenge. */
 export abstract class BaseAuthentication implements Authenticator {
   /** The user of the request, `null` when these credentials are absent, or throws when they are wrong. */
-  abstract authenticate(request: FastifyRequest): Promise<AuthResult | null>;
+  abstract authenticate(request: FastifyRequest): AuthAnswer;
 
   /** The `WWW-Authenticate` value of a 401; none makes unauthenticated requests 403s. */
   authenticateHeader(_request: FastifyRequest): string | undefined {
@@ -55,14 +59,18 @@ function requireActive(user: User): User {
  * methods must carry a CSRF token (`X-CSRFToken` or the `csrfmiddlewaretoken` form field).
  */
 export class SessionAuthentication extends BaseAuthentication {
-  async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
+  authenticate(request: FastifyRequest): AuthAnswer {
     const config = request.server.authConfig;
     if (!config) return null;
     const raw = request.cookies?.[config.sessionCookieName];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
     if (!unsigned.valid || !unsigned.value) return null;
-    const user = await sessionUser(request.em, unsigned.value, config.secretKey);
+    return this.#userOf(request, config, unsigned.value);
+  }
+
+  async #userOf(request: FastifyRequest, config: Readonly<AuthConfig>, session: string): Promise<AuthResult | null> {
+    const user = await sessionUser(request.em, session, config.secretKey);
     if (!user || !user.isActive) return null;
     enforceCsrf(request, config.csrf);
     return { user, auth: null };
@@ -83,9 +91,13 @@ export class BasicAuthentication extends BaseAuthentication {
   /** The realm named in the challenge. */
   realm = 'api';
 
-  async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
+  authenticate(request: FastifyRequest): AuthAnswer {
     const parts = authorizationParts(request);
     if (!parts.length || parts[0]!.toLowerCase() !== 'basic') return null;
+    return this.#credentialsOf(request, parts);
+  }
+
+  async #credentialsOf(request: FastifyRequest, parts: string[]): Promise<AuthResult> {
     if (parts.length === 1) throw new AuthenticationFailed('Invalid basic header. No credentials provided.');
     if (parts.length > 2) throw new AuthenticationFailed('Invalid basic header. Credentials string should not contain spaces.');
     const encoded = parts[1]!;
@@ -140,9 +152,13 @@ export class TokenAuthentication extends BaseAuthentication {
     this.auth = options.auth ?? 'entity';
   }
 
-  async authenticate(request: FastifyRequest): Promise<AuthResult | null> {
+  authenticate(request: FastifyRequest): AuthAnswer {
     const parts = authorizationParts(request);
     if (!parts.length || !this.keywords.some((k) => k.toLowerCase() === parts[0]!.toLowerCase())) return null;
+    return this.#keyOf(request, parts);
+  }
+
+  async #keyOf(request: FastifyRequest, parts: string[]): Promise<AuthResult> {
     if (parts.length === 1) throw new AuthenticationFailed('Invalid token header. No credentials provided.');
     if (parts.length > 2) throw new AuthenticationFailed('Invalid token header. Token string should not contain spaces.');
     if (!/^[\x21-\x7e]+$/.test(parts[1]!)) throw new AuthenticationFailed('Invalid token header. Token string should not contain invalid characters.');

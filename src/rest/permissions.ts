@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { hasPerms } from './auth/users.ts';
 import { APIException, MethodNotAllowed, SetupError } from './exceptions.ts';
+import { andThen, isPromiseLike } from './promises.ts';
 import type { APIView, Permission } from './views.ts';
 
 /** Methods that read only (DRF's `SAFE_METHODS`). */
@@ -224,8 +225,18 @@ class AndPermission extends OperandHolder {
     }
   }
 
-  override async hasPermission(request: FastifyRequest, view: APIView): Promise<boolean> {
-    for (const p of this.operands) if (!(await p.hasPermission(request, view))) return this.refuse(request, p);
+  override hasPermission(request: FastifyRequest, view: APIView): boolean | Promise<boolean> {
+    return this.#allFrom(request, view, 0);
+  }
+
+  /** Asks the operands from `start` on, awaiting only those that answer with a promise. */
+  #allFrom(request: FastifyRequest, view: APIView, start: number): boolean | Promise<boolean> {
+    for (let i = start; i < this.operands.length; i++) {
+      const p = this.operands[i]!;
+      const allowed = p.hasPermission(request, view);
+      if (isPromiseLike(allowed)) return Promise.resolve(allowed).then((ok) => (ok ? this.#allFrom(request, view, i + 1) : this.refuse(request, p)));
+      if (!allowed) return this.refuse(request, p);
+    }
     return true;
   }
 
@@ -248,8 +259,17 @@ class OrPermission extends OperandHolder {
     }
   }
 
-  override async hasPermission(request: FastifyRequest, view: APIView): Promise<boolean> {
-    for (const p of this.operands) if (await p.hasPermission(request, view)) return true;
+  override hasPermission(request: FastifyRequest, view: APIView): boolean | Promise<boolean> {
+    return this.#anyFrom(request, view, 0);
+  }
+
+  /** Asks the operands from `start` on, awaiting only those that answer with a promise. */
+  #anyFrom(request: FastifyRequest, view: APIView, start: number): boolean | Promise<boolean> {
+    for (let i = start; i < this.operands.length; i++) {
+      const allowed = this.operands[i]!.hasPermission(request, view);
+      if (isPromiseLike(allowed)) return Promise.resolve(allowed).then((ok) => ok || this.#anyFrom(request, view, i + 1));
+      if (allowed) return true;
+    }
     return this.refuse(request, this.operands[this.operands.length - 1]!);
   }
 
@@ -267,8 +287,9 @@ class NotPermission extends OperandHolder {
     }
   }
 
-  override async hasPermission(request: FastifyRequest, view: APIView): Promise<boolean> {
-    return !(await this.operands[0]!.hasPermission(request, view));
+  override hasPermission(request: FastifyRequest, view: APIView): boolean | Promise<boolean> {
+    const allowed = this.operands[0]!.hasPermission(request, view);
+    return andThen(allowed, (ok) => !ok);
   }
 
   override allowsAnonymous(): boolean {

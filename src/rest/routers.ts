@@ -11,7 +11,7 @@ import { SimpleMetadata } from './metadata.ts';
 import { addSecuritySchemes, addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
 import { eitherShapeSerializerCompiler, queryErrorsBeyond } from './pagination.ts';
 import type { RestSettings } from './settings.ts';
-import { APIView } from './views.ts';
+import { APIView, initialHook } from './views.ts';
 import type { ModelSerializer } from './serializers.ts';
 import { GenericViewSet } from './viewsets.ts';
 import { schemaOfAction, schemasOfAction, type ViewMethodSchemas } from './actions.ts';
@@ -149,7 +149,7 @@ export class SimpleRouter {
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
     const params = route.detail ? this.paramsSchema(viewset) : undefined;
     const detailName = this.routes.find((r) => r.detail)?.name.replace('{basename}', basename);
-    const initial = async (request: FastifyRequest, reply: FastifyReply) => viewset.initial(request, reply);
+    const initial = initialHook(viewset);
     for (const [method, action] of mapped) {
       const spec: ActionSpec = viewset.getActionSpec(action, method)!;
       const handler = viewset.handlerFor(action);
@@ -216,7 +216,7 @@ export class SimpleRouter {
     if (!methods.length) throw new SetupError('FASTREST_ERR_VIEW_CONFIG', `${view.constructor.name} has no get, post, put, patch or delete method`);
     app.urls.add(name, url);
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
-    const initial = async (request: FastifyRequest, reply: FastifyReply) => view.initial(request, reply);
+    const initial = initialHook(view);
     const declared: ViewMethodSchemas = (view as { methodSchemas?: ViewMethodSchemas }).methodSchemas ?? {};
     const title = viewNameOf(view);
     const description = (view as { description?: string }).description ?? '';
@@ -291,16 +291,17 @@ export class SimpleRouter {
   protected addRoute(app: FastifyInstance, view: APIView, options: RouteOptions, root = false): void {
     app.route(options);
     if (!this.includeFormatSuffixes) return;
-    const onRequest = options.onRequest as ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
+    const onRequest = options.onRequest as ((request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void) | undefined;
     const formats = new Set((view.rendererClasses ?? app.restSettings.defaultRendererClasses).map((r) => r.format));
     for (const format of formats) {
       app.route({
         ...options,
         url: root || !options.url.endsWith('/') ? `${options.url}.${format}` : `${options.url.slice(0, -1)}.${format}`,
         schema: { ...options.schema, hide: true },
-        onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+        onRequest: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
           request.formatSuffix = format;
-          if (onRequest) await onRequest(request, reply);
+          if (onRequest) onRequest(request, reply, done);
+          else done();
         },
       });
     }
@@ -382,7 +383,7 @@ export class DefaultRouter extends SimpleRouter {
       .filter(([, name]) => app.urls.has(name));
     const url = `${prefix}/`;
     app.urls.add('api-root', url);
-    const initial = async (request: FastifyRequest, reply: FastifyReply) => this.rootView.initial(request, reply);
+    const initial = initialHook(this.rootView);
     this.addRoute(app, this.rootView, {
       method: 'GET',
       url,

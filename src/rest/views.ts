@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APIException, AuthenticationFailed, NotAuthenticated, PermissionDenied, Throttled } from './exceptions.ts';
 import { patchVaryHeaders, type BaseContentNegotiation } from './negotiation.ts';
+import { andThen, isPromiseLike } from './promises.ts';
 import type { BaseParser } from './parsers.ts';
 import type { BaseRenderer } from './renderers/index.ts';
 import type { RestSettings } from './settings.ts';
@@ -20,9 +21,12 @@ export interface RequestUser {
   isSuperuser: boolean;
 }
 
-/** An authentication scheme: returns the user and credentials, `null` to let the next scheme try. */
+/**
+ * An authentication scheme: returns the user and credentials, `null` to let the next scheme try;
+ * a scheme that can tell without I/O (no credentials of its kind) may answer without a promise.
+ */
 export interface Authenticator {
-  authenticate(request: FastifyRequest): Promise<{ user: RequestUser; auth: unknown } | null>;
+  authenticate(request: FastifyRequest): { user: RequestUser; auth: unknown } | null | Promise<{ user: RequestUser; auth: unknown } | null>;
   /** The `WWW-Authenticate` challenge; a scheme with one makes "not authenticated" a 401, not a 403. */
   authenticateHeader?(request: FastifyRequest): string | undefined;
   /** The OpenAPI security scheme this authenticator stands for, by component name. */
@@ -62,6 +66,26 @@ declare module 'fastify' {
 }
 
 const VARY_ACCEPT = ['Accept'] as const;
+
+/** What a policy step returns: nothing when it decided without I/O, else a promise. */
+export type PolicyResult = void | Promise<void>;
+
+/**
+ * The `onRequest` hook that runs a view's `initial()`: a callback hook, so a request whose
+ * policies decide without I/O (an anonymous read) goes on without a promise.
+ */
+export function initialHook(view: APIView) {
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    let result: PolicyResult;
+    try {
+      result = view.initial(request, reply);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (isPromiseLike(result)) result.then(() => done(), done);
+    else done();
+  };
+}
 
 /** Base of every API view: the policies as properties, each read through a `get*()` hook. */
 export class APIView {
@@ -110,18 +134,20 @@ export class APIView {
     return this.contentNegotiationClass ?? request.server.restSettings.defaultContentNegotiationClass;
   }
 
-  /** Runs the policies before the handler (DRF's `initial`). */
-  async initial(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /**
+   * Runs the policies before the handler (DRF's `initial`). Each step may return a promise; one
+   * that returns nothing decided without I/O, and the next runs at once.
+   */
+  initial(request: FastifyRequest, reply: FastifyReply): PolicyResult {
     request.parsers = this.getParsers(request);
     if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') request.body = {};
-    await this.performContentNegotiation(request, reply);
-    await this.performAuthentication(request);
-    await this.checkPermissions(request);
-    await this.checkThrottles(request);
+    return andThen(this.performContentNegotiation(request, reply), () =>
+      andThen(this.performAuthentication(request), () => andThen(this.checkPermissions(request), () => this.checkThrottles(request))),
+    );
   }
 
   /** Picks the renderer of this request (406 when none fits, 404 for an unknown format) and attaches it to the reply. */
-  async performContentNegotiation(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  performContentNegotiation(request: FastifyRequest, reply: FastifyReply): PolicyResult {
     const renderers = this.getRenderers(request);
     const selection = this.getContentNegotiator(request).selectRenderer(request, renderers, request.formatSuffix);
     request.acceptedRenderer = selection.renderer;
@@ -131,32 +157,16 @@ export class APIView {
   }
 
   /** Sets `request.user` and `request.auth` from the first authenticator that accepts; wrong credentials are a 401/403. */
-  async performAuthentication(request: FastifyRequest): Promise<void> {
+  performAuthentication(request: FastifyRequest): PolicyResult {
     request.user = null;
     request.auth = null;
     request.successfulAuthenticator = null;
-    for (const authenticator of this.getAuthenticators(request)) {
-      let result: Awaited<ReturnType<Authenticator['authenticate']>>;
-      try {
-        result = await authenticator.authenticate(request);
-      } catch (error) {
-        if (error instanceof AuthenticationFailed || error instanceof NotAuthenticated) this.challenge(request, error);
-        throw error;
-      }
-      if (result) {
-        request.user = result.user;
-        request.auth = result.auth;
-        request.successfulAuthenticator = authenticator;
-        return;
-      }
-    }
+    return authenticateFrom(this, request, this.getAuthenticators(request), 0);
   }
 
   /** Refuses the request unless every permission allows it. */
-  async checkPermissions(request: FastifyRequest): Promise<void> {
-    for (const permission of this.getPermissions(request)) {
-      if (!(await permission.hasPermission(request, this))) this.permissionDenied(request, permission.getMessage?.(request) ?? permission.message);
-    }
+  checkPermissions(request: FastifyRequest): PolicyResult {
+    return permitFrom(this, request, this.getPermissions(request), 0);
   }
 
   /** Refuses access to one object unless every permission allows it (item routes). */
@@ -185,10 +195,15 @@ export class APIView {
   }
 
   /** 429 with `Retry-After` (the longest wait) when a throttle refuses. */
-  async checkThrottles(request: FastifyRequest): Promise<void> {
+  checkThrottles(request: FastifyRequest): PolicyResult {
+    const throttles = this.getThrottles(request);
+    return throttles.length ? this.#throttle(request, throttles) : undefined;
+  }
+
+  async #throttle(request: FastifyRequest, throttles: readonly Throttle[]): Promise<void> {
     let refused = false;
     const waits: number[] = [];
-    for (const throttle of this.getThrottles(request)) {
+    for (const throttle of throttles) {
       if (await throttle.allowRequest(request, this)) continue;
       refused = true;
       const wait = throttle.wait(request);
@@ -218,4 +233,54 @@ export class APIView {
     if (!names.length) return { responses };
     return { security: [...names.map((name) => ({ [name]: [] })), ...(anonymous ? [{}] : [])], responses };
   }
+}
+
+/** Tries the authenticators from `start` on; the first that answers with a user wins. */
+function authenticateFrom(view: APIView, request: FastifyRequest, authenticators: readonly Authenticator[], start: number): PolicyResult {
+  for (let i = start; i < authenticators.length; i++) {
+    const authenticator = authenticators[i]!;
+    let result: ReturnType<Authenticator['authenticate']>;
+    try {
+      result = authenticator.authenticate(request);
+    } catch (error) {
+      return authenticationFailed(view, request, error);
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        (found) => (found ? accept(request, authenticator, found) : authenticateFrom(view, request, authenticators, i + 1)),
+        (error: unknown) => authenticationFailed(view, request, error),
+      );
+    }
+    if (result) return accept(request, authenticator, result);
+  }
+}
+
+function accept(request: FastifyRequest, authenticator: Authenticator, result: { user: RequestUser; auth: unknown }): void {
+  request.user = result.user;
+  request.auth = result.auth;
+  request.successfulAuthenticator = authenticator;
+}
+
+function authenticationFailed(view: APIView, request: FastifyRequest, error: unknown): never {
+  if (error instanceof AuthenticationFailed || error instanceof NotAuthenticated) view.challenge(request, error);
+  throw error;
+}
+
+/** Asks the permissions from `start` on; the first that refuses ends the request. */
+function permitFrom(view: APIView, request: FastifyRequest, permissions: readonly Permission[], start: number): PolicyResult {
+  for (let i = start; i < permissions.length; i++) {
+    const permission = permissions[i]!;
+    const allowed = permission.hasPermission(request, view);
+    if (isPromiseLike(allowed)) {
+      return Promise.resolve(allowed).then((ok) => {
+        if (!ok) refuse(view, request, permission);
+        return permitFrom(view, request, permissions, i + 1);
+      });
+    }
+    if (!allowed) refuse(view, request, permission);
+  }
+}
+
+function refuse(view: APIView, request: FastifyRequest, permission: Permission): never {
+  return view.permissionDenied(request, permission.getMessage?.(request) ?? permission.message);
 }

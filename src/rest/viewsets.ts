@@ -7,18 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { specOfAction, type ExtraAction } from './actions.ts';
-import {
-  createAction,
-  destroyAction,
-  GenericAPIView,
-  listAction,
-  retrieveAction,
-  standardActions,
-  updateAction,
-  type ActionSpec,
-  type HttpMethod,
-  type StandardAction,
-} from './generics.ts';
+import { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
+import { createAction, destroyAction, listAction, retrieveAction, updateAction } from './mixins.ts';
 import type { ModelSerializer } from './serializers.ts';
 
 /** An action handler: returns the response body (or nothing for an empty response). */

@@ -11,7 +11,7 @@ import fp from 'fastify-plugin';
 import { MethodNotAllowed, SetupError, ValidationError } from '../exceptions.ts';
 import { IsAuthenticated } from '../permissions.ts';
 import { ScopedRateThrottle } from '../throttling.ts';
-import { APIView, type Permission, type Throttle } from '../views.ts';
+import { APIView, initialHook, type Permission, type Throttle } from '../views.ts';
 import { authCookieOptions, checkCsrfToken, checkOrigin, csrfToken, defaultCsrfOptions, finishPendingCsrf, formToken, rotateCsrfSecret, type CsrfOptions } from './csrf.ts';
 import type { Token, User } from './models.ts';
 import { checkCredentials, closeSession, createToken, openSession, revokeTokens, touchLastLogin } from './users.ts';
@@ -149,7 +149,7 @@ async function authPluginImpl(app: FastifyInstance, options: AuthPluginOptions) 
 function registerTokenRoutes(app: FastifyInstance, url: string): void {
   const view = new AuthTokenView();
   const allow = ['POST', 'DELETE'];
-  const onRequest = (request: FastifyRequest, reply: FastifyReply) => view.initial(request, reply);
+  const onRequest = initialHook(view);
   const formParser = (app as FastifyInstance).hasContentTypeParser('application/x-www-form-urlencoded');
   if (!app.getSchema(AuthTokenRequest.$id)) app.addSchema(AuthTokenRequest);
   if (!app.getSchema(AuthTokenResponse.$id)) app.addSchema(AuthTokenResponse);
