@@ -5,6 +5,8 @@ import { Type } from 'typebox';
 import {
   APIView,
   asView,
+  contextEm,
+  databasePlugin,
   DefaultRouter,
   fastrest,
   ModelSerializer,
@@ -243,4 +245,24 @@ t.test('a plain view without handlers is a setup error', async (t) => {
   await t.rejects(async () => app.register(new SimpleRouter().register('empty', new APIView()).plugin('/api')), { code: 'FASTREST_ERR_VIEW_CONFIG' });
   await app.close().catch(() => undefined);
   t.throws(() => new SimpleRouter().register('stats', new StatsView()).register('stats', new PingView()), { code: 'FASTREST_ERR_ROUTER_BASENAME' });
+});
+
+t.test("the serializer context is the request's EntityManager and request, and keeps them when assigned onto (a spread keeps the request)", async (t) => {
+  const view = new ProjectViewSet();
+  const probe = Fastify();
+  await probe.register(databasePlugin, { orm: app.orm, closeOnExit: false });
+  probe.get('/ctx', async (request) => {
+    const ctx = view.getSerializerContext(request);
+    const extended = Object.assign(view.getSerializerContext(request), { extra: 1 });
+    const spread = { ...view.getSerializerContext(request), extra: 1 };
+    return {
+      sameRequest: ctx.request === request,
+      em: ctx.em === request.em,
+      forked: ctx.em !== app.orm.em,
+      extended: extended.em === request.em && extended.extra === 1,
+      spread: 'em' in spread ? 'kept' : contextEm(spread) === request.em ? 'request.em' : 'lost',
+    };
+  });
+  t.teardown(() => probe.close());
+  t.same((await probe.inject('/ctx')).json(), { sameRequest: true, em: true, forked: true, extended: true, spread: 'request.em' }, 'a spread copy loses the em getter; fields find request.em through contextEm');
 });

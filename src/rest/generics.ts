@@ -1,16 +1,15 @@
 /**
  * Generic views: `GenericAPIView` holds what every model endpoint needs (serializer, queryset,
- * lookup, object retrieval) and the standard actions (list, create, retrieve, update,
- * partial update, destroy) are small functions over it, composed by the viewsets.
+ * lookup, object retrieval, compiled queries); the standard actions over it are in `mixins.ts`.
  */
-import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { atomic, readerOf } from './database.ts';
-import { Conflict, NotFound, SetupError, ValidationError } from './exceptions.ts';
+import type { FastifyRequest } from 'fastify';
+import { readerOf } from './database.ts';
+import { NotFound, SetupError } from './exceptions.ts';
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination } from './pagination.ts';
-import type { ModelSerializer, SerializerContext } from './serializers.ts';
+import { ModelSerializer, type SerializerContext } from './serializers.ts';
 import { countQuery, exactCount } from './pagination/count.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
 import { CompiledQueries, type CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
@@ -112,19 +111,17 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     return chosen as S;
   }
 
-  /** What the serializer needs to read and write for this request (DRF's `get_serializer_context`). */
+  /**
+   * What the serializer needs to read and write for this request (DRF's `get_serializer_context`):
+   * `{ em, request }`, `em` forked when first read. To add to it, assign onto it
+   * (`Object.assign(super.getSerializerContext(request), { extra })`): `em` is a getter of its class.
+   */
   getSerializerContext(request: FastifyRequest): SerializerContext {
-    // The request's EntityManager is forked when a field first needs it.
-    return {
-      get em() {
-        return request.em;
-      },
-      request,
-    };
+    return new RequestSerializerContext(request);
   }
 
   /** The response bodies of entities or rows of this view (`serializer` defaults to this request's), related objects loaded in batches. */
-  async represent(request: FastifyRequest, items: readonly object[], serializer: ModelSerializer = this.getSerializer(request)): Promise<unknown[]> {
+  represent(request: FastifyRequest, items: readonly object[], serializer: ModelSerializer = this.getSerializer(request)): Promise<unknown[]> {
     return serializer.represent(items as Record<string, unknown>[], this.getSerializerContext(request));
   }
 
@@ -242,7 +239,7 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
  * A query builder that `build()`s itself on first use (Django's querysets are lazy too): a
  * paginator that runs only compiled statements never pays for building it.
  */
-function lazyQueryBuilder(build: () => AnyQueryBuilder): AnyQueryBuilder {
+export function lazyQueryBuilder(build: () => AnyQueryBuilder): AnyQueryBuilder {
   let built: AnyQueryBuilder | undefined;
   const real = () => (built ??= build());
   return new Proxy(Object.create(null) as AnyQueryBuilder, {
@@ -266,7 +263,7 @@ export interface ListQuery {
 const compiledQueries = new WeakMap<GenericAPIView, WeakMap<ModelSerializer, CompiledQueries>>();
 
 /** The query of `key` for this view and serializer, compiled from `build()` the first time; `null` when it does not compile. */
-function compiledQuery(view: GenericAPIView, key: string, serializer: ModelSerializer, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null {
+export function compiledQuery(view: GenericAPIView, key: string, serializer: ModelSerializer, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null {
   let bySerializer = compiledQueries.get(view);
   if (!bySerializer) compiledQueries.set(view, (bySerializer = new WeakMap()));
   let queries = bySerializer.get(serializer);
@@ -276,111 +273,18 @@ function compiledQuery(view: GenericAPIView, key: string, serializer: ModelSeria
 }
 
 /**
- * Runs a write in one transaction (or as it is, when it is one statement: `transaction` false) and
- * answers the constraint violations that slipped past validation (a concurrent write) with a 400:
- * a unique value taken, a related object gone.
+ * The serializer context of a request. `em` is a getter of the class, not of each object: an
+ * object literal with its own getter closing over the request gets a hidden class of its own,
+ * kept in the old generation, which held every request's objects past the young collections.
  */
-async function withIntegrity<T>(view: GenericAPIView, request: FastifyRequest, write: () => Promise<T>, transaction = true): Promise<T> {
-  try {
-    return await (transaction ? atomic(request.em, write) : write());
-  } catch (error) {
-    const serializer = view.getSerializer(request);
-    const constraint = String((error as { constraint?: string }).constraint ?? '');
-    if (error instanceof UniqueConstraintViolationException) {
-      const field = serializer.fields.find((f) => f.unique && constraint.includes(snake(f.name)));
-      throw new ValidationError(field ? { [field.name]: [serializer.uniqueMessage(field.name)] } : { non_field_errors: ['The fields must make a unique set.'] });
-    }
-    if (error instanceof ForeignKeyConstraintViolationException) {
-      const field = serializer.fields.find((f) => f.field && f.source && constraint.includes(snake(f.source)));
-      throw new ValidationError({ [field?.name ?? 'non_field_errors']: ['The related object does not exist.'] });
-    }
-    throw error;
+class RequestSerializerContext implements SerializerContext {
+  readonly request: FastifyRequest;
+
+  constructor(request: FastifyRequest) {
+    this.request = request;
   }
-}
 
-/** The representation of a list body: the rows of a plain list, or of a page's `results`. */
-async function representList(view: GenericAPIView, request: FastifyRequest, body: unknown): Promise<unknown> {
-  const serializer = view.getSerializer(request);
-  if (serializer.isFlat) return body;
-  if (Array.isArray(body)) return view.represent(request, body, serializer);
-  const page = body as { results?: unknown } | null;
-  if (page && typeof page === 'object' && Array.isArray(page.results)) return { ...page, results: await view.represent(request, page.results, serializer) };
-  return body;
-}
-
-function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-}
-
-/** GET collection: the filtered rows (one page of them with a paginator), without entity hydration. */
-export async function listAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
-  const serializer = view.getSerializer(request);
-  const paginator = view.getPaginator(request);
-  if (paginator) {
-    // Paginators that run compiled statements only never build the query; the others build it on first use.
-    const qb = lazyQueryBuilder(() => view.filterQueryset(request, view.getQueryset(request)));
-    return representList(view, request, await paginator.paginate(request, qb, view, serializer.readableFieldNames));
-  }
-  const build = () => selectJoined(view.filterQueryset(request, view.getQueryset(request)).select(serializer.readableFieldNames), serializer, request.em);
-  const shape = view.queryShape(request);
-  const compiled = shape === null ? null : compiledQuery(view, `list${shape}`, serializer, build, 0);
-  const rows = compiled ? await compiled.run(readerOf(request), []) : await executePrepared(request.em, build());
-  return representList(view, request, foldJoined(rows, serializer, readerOf(request)));
-}
-
-/**
- * POST collection: validate, save, answer 201 with `Location`. With the default `performCreate`, a
- * create that is one INSERT (`ModelSerializer.canCreateDirectly`) runs as that one statement,
- * without a transaction around it, and checks the unique values in it (`defersUniqueChecks`).
- */
-export async function createAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const serializer = view.getSerializer(request);
-  const standard = view.performCreate === GenericAPIView.prototype.performCreate;
-  const ctx = { ...view.getSerializerContext(request), partial: false, deferUniqueChecks: standard && serializer.defersUniqueChecks() };
-  const data = await serializer.runValidation(request.body as Record<string, unknown>, ctx);
-  const direct = standard && serializer.canCreateDirectly(request.em, data);
-  // Unique checks left to a one-statement INSERT run here when the write is not one.
-  if (ctx.deferUniqueChecks && !direct) await serializer.validateUnique(data, ctx);
-  const write = direct ? () => serializer.createDirectly(request.em, data, ctx) : () => view.performCreate(request, data);
-  const instance = await withIntegrity(view, request, write, !direct);
-  const location = reply.request.routeOptions.config.detailUrl?.(request, instance);
-  if (location) reply.header('location', location);
-  reply.code(201);
-  return (await view.represent(request, [instance], serializer))[0];
-}
-
-/** GET item. */
-export async function retrieveAction(view: GenericAPIView, request: FastifyRequest): Promise<unknown> {
-  const row = await view.getRow(request);
-  const serializer = view.getSerializer(request);
-  const plain = Object.getPrototypeOf(row) === Object.prototype || Object.getPrototypeOf(row) === null;
-  return serializer.isFlat && plain ? row : (await view.represent(request, [row], serializer))[0];
-}
-
-/** PUT item (every required field) or, with `partial`, PATCH item (only the fields sent). */
-export async function updateAction(view: GenericAPIView, request: FastifyRequest, partial: boolean): Promise<unknown> {
-  const serializer = view.getSerializer(request);
-  const instance = await view.getObject(request);
-  const data = await serializer.runValidation(request.body as Record<string, unknown>, { ...view.getSerializerContext(request), instance, partial });
-  const saved = await withIntegrity(view, request, () => view.performUpdate(request, instance, data));
-  return (await view.represent(request, [saved], serializer))[0];
-}
-
-/** DELETE item: 204 with no body. */
-export async function destroyAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const instance = await view.getObject(request);
-  try {
-    await atomic(request.em, () => view.performDestroy(request, instance));
-  } catch (error) {
-    if (!(error instanceof ForeignKeyConstraintViolationException)) throw error;
-    throw new Conflict(`Cannot delete this ${view.getSerializer(request).verboseName}: other objects refer to it.`);
-  }
-  reply.code(204);
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Builds the absolute URL of a created object; set by routers for `Location`. */
-    detailUrl?: (request: FastifyRequest, instance: object) => string | undefined;
+  get em(): EntityManager {
+    return this.request.em;
   }
 }

@@ -6,6 +6,7 @@ export * from './exceptions.ts';
 export { fastrest, serverOptions, type FastrestOptions } from './plugin.ts';
 export { defaultSettings, resolveSettings, type RestSettings } from './settings.ts';
 export {
+  contextEm,
   Field,
   HyperlinkedIdentityField,
   HyperlinkedRelatedField,
@@ -35,7 +36,7 @@ export {
   type Wire,
 } from './serializers.ts';
 export { labelOf, type FieldInfo, type FieldOptions } from './fields.ts';
-export { APIView, type Authenticator, type Permission, type RequestUser, type Throttle } from './views.ts';
+export { APIView, initialHook, type Authenticator, type Permission, type PolicyResult, type RequestUser, type Throttle } from './views.ts';
 export {
   BaseFilterBackend,
   FieldFilterBackend,
@@ -125,6 +126,7 @@ export {
   BasicAuthentication,
   SessionAuthentication,
   TokenAuthentication,
+  type AuthAnswer,
   type AuthResult,
   type TokenAuthenticationOptions,
 } from './authentication.ts';

@@ -10,6 +10,7 @@ export {
   type SerializerSchemas,
 } from './serializers/model.ts';
 export {
+  contextEm,
   Field,
   nullable,
   PendingCreate,

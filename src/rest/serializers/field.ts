@@ -20,6 +20,11 @@ export interface SerializerContext {
   request?: FastifyRequest;
 }
 
+/** The EntityManager of a context: its `em`, else its request's (a spread context loses the `em` getter, not the request). */
+export function contextEm(ctx: SerializerContext | undefined): EntityManager | undefined {
+  return ctx?.em ?? ctx?.request?.em;
+}
+
 /** What validation hooks receive besides the value. */
 export interface ValidationContext<E = object> extends SerializerContext {
   /** The object being updated; absent on create. */

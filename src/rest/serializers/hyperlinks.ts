@@ -7,7 +7,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { ValidationError } from '../exceptions.ts';
 import { valueSchemaOf, type PropertyMeta } from '../fields.ts';
 import { ERROR_MESSAGES_KEYWORD, pythonTypeName } from '../validation.ts';
-import { Field, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
+import { contextEm, Field, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
 import { RelatedField, type ListIf, type RelatedFieldOptions } from './relations.ts';
 
 /** Options of the hyperlinked fields. */
@@ -74,7 +74,7 @@ export class HyperlinkedRelatedField<
     if (!match) throw new ValidationError('Invalid hyperlink - No URL match.');
     if (match.name !== this.options.viewName) throw new ValidationError('Invalid hyperlink - Incorrect URL match.');
     const lookup = match.params[this.options.lookupUrlKwarg ?? 'id'];
-    const found = lookup === undefined ? null : await findByLookup(ctx.em, this.target, this.lookupField, lookup);
+    const found = lookup === undefined ? null : await findByLookup(contextEm(ctx)!, this.target, this.lookupField, lookup);
     if (!found) throw new ValidationError('Invalid hyperlink - Object does not exist.');
     return found;
   }

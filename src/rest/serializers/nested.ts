@@ -6,7 +6,7 @@
  */
 import { SetupError } from '../exceptions.ts';
 import type { FieldInfo } from '../fields.ts';
-import { type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
+import { contextEm, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
 import type { ModelSerializer, SerializerInput, SerializerOutput } from './model.ts';
 import { RelatedField } from './relations.ts';
 
@@ -104,7 +104,7 @@ export class NestedField<
     if (data === null) return null;
     const current = ctx.instance ? (ctx.instance as Record<string, unknown>)[this.source] : undefined;
     const validated = await this.serializer.runValidation(data as never, {
-      em: ctx.em,
+      em: contextEm(ctx)!,
       request: ctx.request,
       instance: current ?? undefined,
       partial: ctx.partial && current !== null && current !== undefined,

@@ -12,7 +12,7 @@ import { SetupError, ValidationError } from '../exceptions.ts';
 import { valueSchemaOf, type PropertyMeta } from '../fields.ts';
 import { executePrepared } from '../statements.ts';
 import { ERROR_MESSAGES_KEYWORD, pythonTypeName } from '../validation.ts';
-import { Field, PendingCreate, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
+import { contextEm, Field, PendingCreate, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
 import type { Wire } from './types.ts';
 
 const primaryKeys = new WeakMap<object, string>();
@@ -233,8 +233,9 @@ function asRow(value: unknown, pk: string): Record<string, unknown> {
 }
 
 function requireEm(field: Field, ctx?: SerializerContext): EntityManager {
-  if (!ctx?.em) throw new Error(`${field.constructor.name} "${field.fieldName}" needs an EntityManager in the serializer context to load related objects`);
-  return ctx.em;
+  const em = contextEm(ctx);
+  if (!em) throw new Error(`${field.constructor.name} "${field.fieldName}" needs an EntityManager in the serializer context to load related objects`);
+  return em;
 }
 
 /** The primary key's JSON type of an entity. */
@@ -267,8 +268,8 @@ export class PrimaryKeyRelatedField<
   override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
     if (data === null) return null;
     if (typeof data === 'boolean' || typeof data === 'object') throw new ValidationError(`Incorrect type. Expected pk value, received ${pythonTypeName(data)}.`);
-    if (!(await exists(ctx.em, this.target, { [this.targetPk]: data }))) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
-    return ctx.em.getReference(this.target, data as never);
+    if (!(await exists(requireEm(this, ctx), this.target, { [this.targetPk]: data }))) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
+    return requireEm(this, ctx).getReference(this.target, data as never);
   }
 }
 
@@ -326,7 +327,7 @@ export class SlugRelatedField<
   override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
     if (data === null) return null;
     if (typeof data === 'object' || typeof data === 'boolean') throw new ValidationError('Invalid value.');
-    const found = await findOneBy(ctx.em, this.target, { [this.slugField]: data });
+    const found = await findOneBy(requireEm(this, ctx), this.target, { [this.slugField]: data });
     if (found) return found;
     if (this.options.createIfMissing) return new PendingCreate(this.target, { [this.slugField]: data });
     throw new ValidationError(`Object with ${this.slugField}=${String(data)} does not exist.`);
