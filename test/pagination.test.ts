@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import t, { type Test } from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
 import { Book, entities } from '../src/library/entities.ts';

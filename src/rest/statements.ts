@@ -78,11 +78,17 @@ function driverOf(target: StatementTarget): Driver {
   return ('getDriver' in target ? target.getDriver() : target.driver) as unknown as Driver;
 }
 
+/** Executors once open, so a statement awaits only the database. */
+const openExecutors = new WeakMap<object, Executor>();
+
 /** One executor per driver, so an app's ORM and its EntityManagers share statements. */
 function executorOf(target: StatementTarget): Promise<Executor> {
   const key = driverOf(target);
   let executor = executors.get(key);
-  if (!executor) executors.set(key, (executor = openExecutor(target)));
+  if (!executor) {
+    executors.set(key, (executor = openExecutor(target)));
+    executor.then((open) => openExecutors.set(key, open), () => executors.delete(key));
+  }
   return executor;
 }
 
@@ -146,8 +152,12 @@ function wireValue(value: unknown, formatDate: Executor['formatDate']): unknown 
  * Runs `sql` (with `?` placeholders) and returns its raw rows: as a named statement on PostgreSQL's
  * pool when it can, else through the ORM's connection. Errors come back as the ORM's exceptions.
  */
-export async function runStatement(orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
-  const executor = await executorOf(orm);
+export function runStatement(orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
+  const open = openExecutors.get(driverOf(orm));
+  return open ? runWith(open, orm, sql, params) : executorOf(orm).then((executor) => runWith(executor, orm, sql, params));
+}
+
+async function runWith(executor: Executor, orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
   const { driver, pool } = executor;
   // Inside a transaction, statements run on its connection, as the ORM runs them.
   const transaction = 'isInTransaction' in orm && orm.isInTransaction() ? orm.getTransactionContext() : undefined;
@@ -176,10 +186,10 @@ export async function executePrepared(orm: StatementTarget, qb: AnyQueryBuilder)
   // A query builder of a transaction runs in it.
   if ((qb as unknown as { context?: unknown }).context) return (await qb.execute('all')) as Row[];
   const { sql, params } = qb.toQuery();
-  const rows = await runStatement(orm, sql, params);
-  const { driver } = await executorOf(orm);
+  const executor = openExecutors.get(driverOf(orm)) ?? (await executorOf(orm));
+  const rows = await runWith(executor, orm, sql, params);
   const meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
-  return rows.map((row) => driver.mapResult(row, meta, [], qb) ?? row);
+  return rows.map((row) => executor.driver.mapResult(row, meta, [], qb) ?? row);
 }
 
 /** A value standing in for a parameter while a query is compiled; replaced on every run. */
@@ -220,9 +230,9 @@ export class CompiledQuery {
   async run(orm: StatementTarget, values: readonly unknown[]): Promise<Row[]> {
     const params = [...this.#params];
     this.#positions.forEach((at, i) => (params[at] = values[i]));
-    const rows = await runStatement(orm, this.sql, params);
-    const { driver } = await executorOf(orm);
-    return rows.map((row) => driver.mapResult(row, this.#meta, [], this.#qb) ?? row);
+    const executor = openExecutors.get(driverOf(orm)) ?? (await executorOf(orm));
+    const rows = await runWith(executor, orm, this.sql, params);
+    return rows.map((row) => executor.driver.mapResult(row, this.#meta, [], this.#qb) ?? row);
   }
 }
 

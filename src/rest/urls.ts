@@ -4,13 +4,13 @@
  */
 import type { FastifyRequest } from 'fastify';
 
-const origins = new WeakMap<FastifyRequest, string>();
+const ORIGIN = Symbol('fastrest.origin');
 
 /** The scheme and host of a request, e.g. `http://127.0.0.1:3000` (worked out once per request). */
 export function origin(request: FastifyRequest): string {
-  let value = origins.get(request);
-  if (value === undefined) origins.set(request, (value = `${request.protocol}://${request.host}`));
-  return value;
+  // Kept on the request itself: a WeakMap keyed by short-lived requests costs the garbage collector more.
+  const memo = request as FastifyRequest & { [ORIGIN]?: string };
+  return (memo[ORIGIN] ??= `${request.protocol}://${request.host}`);
 }
 
 /** An absolute URL for a path on the same host as the request. */
@@ -70,7 +70,8 @@ export class UrlRegistry {
     for (let i = 1; i < parts.length; i += 2) {
       const value = params[parts[i]!];
       if (value === undefined) throw new Error(`route "${name}" needs parameter "${parts[i]}"`);
-      path += encodeURIComponent(String(value)) + parts[i + 1]!;
+      // Integer keys (most lookups) need no escaping.
+      path += (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : encodeURIComponent(String(value))) + parts[i + 1]!;
     }
     return path;
   }

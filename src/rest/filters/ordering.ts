@@ -55,8 +55,10 @@ export class OrderingFilter extends BaseFilterBackend {
    * the view's default. Paginators that need a stable order (cursors) read it from here.
    */
   getOrdering(request: FastifyRequest, view: GenericAPIView): string[] {
+    const param = queryParam(request, this.orderingParam);
+    if (param === undefined || param === '') return this.getDefaultOrdering(view);
     const valid = this.getValidFields(view, view.getSerializer(request));
-    const terms = (queryParam(request, this.orderingParam) ?? '')
+    const terms = param
       .split(',')
       .map((t) => t.trim())
       .filter((t) => valid.has(t.replace(/^-/, '')));

@@ -29,6 +29,8 @@ const SMART_SPLIT = /((?:[^\s'"]*(?:(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')[^\s'
 /** DRF's `search_smart_split`: terms split on whitespace and commas; quoted phrases stay whole, unquoted. */
 export function splitSearchTerms(text: string): string[] {
   const terms: string[] = [];
+  // matchAll compiles a copy of its pattern each call: most requests have no search at all.
+  if (text === '') return terms;
   for (const [token] of text.matchAll(SMART_SPLIT)) {
     const term = token.replace(/^,+|,+$/g, '');
     if (term.length >= 2 && (term[0] === '"' || term[0] === "'") && term[0] === term[term.length - 1]) {

@@ -15,7 +15,6 @@ import {
   positiveInt,
   rawQueryParam,
   replaceQuery,
-  settingsOf,
   type JsonSchema,
   type PaginationHtml,
 } from './base.ts';

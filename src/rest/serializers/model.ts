@@ -10,8 +10,9 @@ import { atomic } from '../database.ts';
 import { canInsertDirectly, exists, insertDirectly, readsDirectly } from '../direct.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
+import { isPromiseLike } from '../promises.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
-import { Field as FieldBase, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
+import { contextEm, Field as FieldBase, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
 import { NestedField, NestedWrite } from './nested.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
 import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared } from './types.ts';
@@ -58,6 +59,9 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   #fields?: FieldInfo[];
   #readable?: FieldInfo[];
   #readableColumns?: string[];
+  #flat?: boolean;
+  #writable?: FieldInfo[];
+  #hooks?: string[];
   #schemas?: SerializerSchemas<Out, In>;
   #defersUniqueChecks?: boolean;
 
@@ -152,7 +156,14 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** Fields a client may send. */
   get writableFields(): FieldInfo[] {
-    return this.fields.filter((f) => !f.readOnly);
+    this.#writable ??= this.fields.filter((f) => !f.readOnly);
+    return this.#writable;
+  }
+
+  /** The name of each writable field's `validate<Field>` hook, in `writableFields` order. */
+  get #hookNames(): string[] {
+    this.#hooks ??= this.writableFields.map((f) => `validate${f.name[0]!.toUpperCase()}${f.name.slice(1)}`);
+    return this.#hooks;
   }
 
   /** The serializers nested in this one, whose schemas its own refer to (their request schemas too when `writable`). */
@@ -198,7 +209,10 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   async runValidation(data: Partial<In>, ctx: ValidationContext<E>): Promise<Partial<In>> {
     const errors: FieldErrors = {};
     const attrs: Record<string, unknown> = { ...data };
-    for (const field of this.writableFields) {
+    const writable = this.writableFields;
+    const hooks = this.#hookNames;
+    for (let i = 0; i < writable.length; i++) {
+      const field = writable[i]!;
       if (!(field.name in attrs)) {
         if (!ctx.partial && field.required) errors[field.name] = ['This field is required.'];
         continue;
@@ -211,10 +225,12 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
           continue;
         }
       }
-      const hook = (this as unknown as Record<string, unknown>)[`validate${field.name[0]!.toUpperCase()}${field.name.slice(1)}`];
+      const hook = (this as unknown as Record<string, unknown>)[hooks[i]!];
       if (typeof hook !== 'function') continue;
       try {
-        attrs[field.name] = await hook.call(this, attrs[field.name], ctx);
+        const value: unknown = hook.call(this, attrs[field.name], ctx);
+        // Most hooks answer at once: no tick for them.
+        attrs[field.name] = isPromiseLike(value) ? await value : value;
       } catch (error) {
         errors[field.name] = detailOf(error);
       }
@@ -241,7 +257,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
       if (!field.unique || errors[field.name] || attrs[field.name] === undefined || attrs[field.name] === null) continue;
       const where: Record<string, unknown> = { [field.name]: attrs[field.name] };
       if (ctx.instance) where[pk] = { $ne: (ctx.instance as Record<string, unknown>)[pk] };
-      if (await exists(ctx.em, this.entity, where)) errors[field.name] = [this.uniqueMessage(field.name)];
+      if (await exists(contextEm(ctx)!, this.entity, where)) errors[field.name] = [this.uniqueMessage(field.name)];
     }
   }
 
@@ -396,8 +412,8 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
    */
   async represent(items: ReadonlyArray<E | Record<string, unknown>>, ctx?: SerializerContext): Promise<Out[]> {
     const rows = items as ReadonlyArray<Record<string, unknown>>;
-    // Rows that carry everything they show (related rows joined in) need no query: shown one by one.
-    if (rows.every((row) => this.isLoaded(row))) return rows.map((row) => this.toRepresentation(row, ctx));
+    const loaded = this.representLoaded(rows, ctx);
+    if (loaded) return loaded;
     const readable = this.readableFields;
     // Fields that load what they show (related fields) do it for all rows at once; the others show each value as it is.
     const batches: (unknown[] | undefined)[] = [];
@@ -423,6 +439,15 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     });
   }
 
+  /**
+   * The response bodies of rows that carry everything they show (related rows joined in), field
+   * by field and without a promise; `null` when one of them needs something loaded (`represent`).
+   */
+  representLoaded(items: ReadonlyArray<E | Record<string, unknown>>, ctx?: SerializerContext): Out[] | null {
+    for (const row of items) if (!this.isLoaded(row)) return null;
+    return items.map((row) => this.toRepresentation(row, ctx));
+  }
+
   /** Whether every readable field can show its value of this entity or row without loading anything. */
   isLoaded(row: E | Record<string, unknown>): boolean {
     for (const f of this.readableFields) if (f.field && !f.field.isLoaded(f.field.getAttribute(row as Record<string, unknown>))) return false;
@@ -431,7 +456,8 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** Whether every readable field is a column, so rows are already their representation (dates aside). */
   get isFlat(): boolean {
-    return this.fields.every((f) => f.writeOnly || !f.field);
+    this.#flat ??= this.fields.every((f) => f.writeOnly || !f.field);
+    return this.#flat;
   }
 }
 
@@ -440,10 +466,23 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
  * the database stored (the column's default, or null).
  */
 function scalarValue(field: FieldInfo, value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return isoDateTime(value);
   if (value !== undefined) return value;
   if ('default' in field.schema) return field.schema['default'];
   return field.allowNull ? null : undefined;
+}
+
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+
+/**
+ * `date.toISOString()`, built in JavaScript: V8's own formats through a C++ printf, which showed
+ * as a microsecond of every response with two dates. Years outside 0-9999 take the slow path.
+ */
+export function isoDateTime(date: Date): string {
+  const year = date.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999)) return date.toISOString();
+  const ms = date.getUTCMilliseconds();
+  return `${year}-${TWO_DIGITS[date.getUTCMonth() + 1]}-${TWO_DIGITS[date.getUTCDate()]}T${TWO_DIGITS[date.getUTCHours()]}:${TWO_DIGITS[date.getUTCMinutes()]}:${TWO_DIGITS[date.getUTCSeconds()]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 function objectSchema(id: string, properties: ReadonlyArray<readonly [string, unknown]>, required: string[]) {
