@@ -35,8 +35,9 @@ function slowUpload(n) {
     const req = http.request(
       { host: '127.0.0.1', port, method: 'POST', path: '/api/books/', agent: false, headers: { ...credentials, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode }));
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
       },
     );
     req.on('error', (error) => resolve({ error: error.code ?? error.message }));
@@ -126,6 +127,7 @@ report(
   created === SLOW_UPLOADS,
   `uploads in flight when SIGTERM arrives complete (${created}/${SLOW_UPLOADS} answered 201: ${uploadResults.map((r) => r.status ?? r.error).join(' ')})`,
 );
+for (const r of uploadResults) if (r.status && r.status !== 201) console.log(`# an upload answered ${r.status}: ${r.body.slice(0, 300)}`);
 // 503 (with Connection: close) answers a request the app reads after it began closing. A reset
 // before any answer is a request the app had not read when it stopped listening: server.close()
 // destroys the connections the HTTP parser sees no request on, and the kernel resets those still
