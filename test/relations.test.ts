@@ -240,6 +240,22 @@ t.test('a slug field may add the object it does not find, when the whole body is
   t.equal(await count('rel_artist'), artists + 2);
 });
 
+t.test('requests that name the same new object at the same time all succeed and share one row', async (t) => {
+  const artists = await count('rel_artist');
+  const answers = await Promise.all(
+    ['One', 'Two', 'Three', 'Four', 'Five', 'Six'].map((title) => client.post('/api/adding-albums/', { title, artist: 'Blossom Dearie' })),
+  );
+  t.same(
+    answers.map((res) => res.statusCode),
+    [201, 201, 201, 201, 201, 201],
+    answers.map((res) => res.body).join('\n'),
+  );
+  t.equal(await count('rel_artist'), artists + 1, 'one artist for all of them');
+  const albums = (await client.get('/api/albums/')).data as { title: string; artist: number }[];
+  const ids = new Set(albums.filter((a) => ['One', 'Two', 'Three', 'Four', 'Five', 'Six'].includes(a.title)).map((a) => a.artist));
+  t.equal(ids.size, 1, 'every album relates to that artist');
+});
+
 t.test('a hyperlinked relation takes the URL of the related object', async (t) => {
   const before = await count('rel_track');
   await client.post('/api/artists/', { name: 'Bill Evans' });

@@ -45,6 +45,16 @@ export interface DeclaredFieldOptions extends Omit<FieldOptions, 'readOnly' | 'r
   required?: boolean;
 }
 
+/** Whether one property alone is unique: declared `unique`, or the only property of an entity-level unique. */
+function isUniqueProperty(entity: AnyEntitySchema, name: string): boolean {
+  const meta = entity.meta as { properties: Record<string, PropertyMeta>; uniques?: { properties?: unknown }[] };
+  if (meta.properties[name]?.unique) return true;
+  return (meta.uniques ?? []).some((u) => {
+    const props = [u.properties].flat();
+    return props.length === 1 && props[0] === name;
+  });
+}
+
 /** A related object that validation found missing and that is created when the parent is saved, in its transaction. */
 export class PendingCreate {
   readonly entity: AnyEntitySchema;
@@ -53,6 +63,20 @@ export class PendingCreate {
   constructor(entity: AnyEntitySchema, data: Record<string, unknown>) {
     this.entity = entity;
     this.data = data;
+  }
+
+  /**
+   * The object to relate to, inside the parent's transaction. Found by a unique column, it is
+   * inserted at once with `on conflict do nothing` and read back, so requests that name the same
+   * new object at the same time share one row (Django's `get_or_create`) instead of all but one
+   * failing on the unique constraint; otherwise it is created with the parent's flush.
+   */
+  async resolve(em: EntityManager): Promise<object> {
+    const keys = Object.keys(this.data);
+    if (keys.length === 1 && isUniqueProperty(this.entity, keys[0]!)) {
+      return em.upsert(this.entity, this.data as never, { onConflictFields: keys as never, onConflictAction: 'ignore' });
+    }
+    return em.create(this.entity, this.data as never);
   }
 }
 

@@ -375,7 +375,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
       const source = byName.get(name)?.source ?? name;
       if (source === '*' || value === undefined) continue;
       if (value instanceof PendingCreate) {
-        data[source] = em.create(value.entity, value.data as never);
+        data[source] = await value.resolve(em);
       } else if (value instanceof NestedWrite) {
         const current = instance ? (instance as Record<string, unknown>)[source] : undefined;
         if (current) {
