@@ -1,0 +1,165 @@
+/**
+ * Direct reads: one entity by one property, with or without one related entity, and whether a
+ * value is taken, each as one prepared statement; entities are made and merged into the
+ * EntityManager as `em.findOne` makes them.
+ */
+import { helper, ReferenceKind, Utils, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { AnyQueryBuilder } from '../filters.ts';
+import { CompiledQueries, type CompiledQuery, runStatement, slot, type Row } from '../statements.ts';
+import { directMeta, isColumn, isComparable, isPlainValue, readsDirectly, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
+
+const compiled = new WeakMap<object, CompiledQueries>();
+/** Compiled statements per ORM; past this many, the ORM runs the rest. */
+const MAX_COMPILED = 200;
+
+/** The statement of `key` for this ORM, compiled from `build()` the first time; `undefined` when there is no room. */
+function compiledFor(em: EntityManager, key: string, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null | undefined {
+  const driver = (em as unknown as Internals).getDriver();
+  let queries = compiled.get(driver);
+  if (!queries) compiled.set(driver, (queries = new CompiledQueries(MAX_COMPILED)));
+  return queries.get(key, build, slots);
+}
+
+/**
+ * The shape of a condition this module runs (`{ prop: value }` and `{ prop: { $ne: value } }` on
+ * comparable columns) with its values in order, or `null` for anything else.
+ */
+function conditionShape(meta: EntityMetadata, where: Record<string, unknown>, allowPrimaryKey: boolean): { key: string; values: unknown[]; build: () => Record<string, unknown> } | null {
+  let key = '';
+  const values: unknown[] = [];
+  const parts: [string, boolean][] = [];
+  for (const [name, condition] of Object.entries(where)) {
+    const primary = meta.primaryKeys.includes(name);
+    if (primary ? !allowPrimaryKey || meta.properties[name]!.customType : !isComparable(meta, name)) return null;
+    if (isPlainValue(condition)) {
+      parts.push([name, false]);
+      values.push(condition);
+    } else if (Utils.isPlainObject(condition) && Object.keys(condition).length === 1 && isPlainValue((condition as { $ne?: unknown }).$ne)) {
+      parts.push([name, true]);
+      values.push((condition as { $ne: unknown }).$ne);
+    } else {
+      return null;
+    }
+    key += `\u0000${name}${parts.at(-1)![1] ? '!=' : '='}`;
+  }
+  if (!parts.length) return null;
+  const build = () => Object.fromEntries(parts.map(([name, ne], i) => [name, ne ? { $ne: slot(i) } : slot(i)]));
+  return { key, values, build };
+}
+
+/** The column properties `em.findOne` reads of a plain entity. */
+function columnNames(meta: EntityMetadata): string[] {
+  return meta.props.filter(isColumn).map((p) => p.name);
+}
+
+/**
+ * `em.findOne(entity, where)` for equality on columns other than the primary key: one prepared
+ * statement, the entity merged into `em` as `findOne` merges it. Anything else goes to `em.findOne`.
+ */
+export async function findOneBy<T extends object = AnyEntity>(em: EntityManager, entity: EntityRef, where: Record<string, unknown>): Promise<T | null> {
+  const meta = directMeta(em, entity);
+  const shape = meta && conditionShape(meta, where, false);
+  if (meta && shape && (await readsDirectly(em, meta))) {
+    const build = () => (em as unknown as Internals).createQueryBuilder(meta.class).select(columnNames(meta)).where(shape.build()).limit(1);
+    const query = compiledFor(em, `findOne\u0000${meta.className}${shape.key}`, build, shape.values.length);
+    if (query) {
+      const [data] = await query.run(em, shape.values);
+      if (!data) return null;
+      return em.getEntityFactory().create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
+    }
+  }
+  return (await em.findOne(entity as never, where as never)) as T | null;
+}
+
+/** Whether a row matches `where` (equality or `$ne` on columns), as `em.count(entity, where) > 0`, as one prepared statement when it can. */
+export async function exists(em: EntityManager, entity: EntityRef, where: Record<string, unknown>): Promise<boolean> {
+  const meta = directMeta(em, entity);
+  const shape = meta && conditionShape(meta, where, true);
+  if (meta && shape && (await readsDirectly(em, meta))) {
+    const build = () => (em as unknown as Internals).createQueryBuilder(meta.class).select(meta.primaryKeys).where(shape.build()).limit(1);
+    const query = compiledFor(em, `exists\u0000${meta.className}${shape.key}`, build, shape.values.length);
+    if (query) return (await query.run(em, shape.values)).length > 0;
+  }
+  return (await em.count(entity as never, where as never)) > 0;
+}
+
+/**
+ * `em.findOne(entity, where, { populate: [relation] })` for equality on columns and one to-one
+ * relation: one prepared statement joining the related row, both entities merged into `em`. With
+ * `row`, the entity itself is not made: its row by property comes back, `relation` holding the
+ * related entity (the ORM's entity when the read is not direct).
+ */
+export async function findOneWithRelated<T extends object = AnyEntity>(
+  em: EntityManager,
+  entity: EntityRef,
+  where: Record<string, unknown>,
+  relation: string,
+  options: { row?: boolean } = {},
+): Promise<T | null> {
+  const meta = directMeta(em, entity);
+  const prop = meta?.properties[relation] as EntityProperty | undefined;
+  const target = prop && isColumn(prop) && prop.kind !== ReferenceKind.SCALAR ? directMeta(em, prop.targetMeta!.class) : null;
+  const shape = meta && target && conditionShape(meta, where, false);
+  if (meta && prop && target && shape && (await readsDirectly(em, meta)) && (await readsDirectly(em, target))) {
+    const driver = (em as unknown as Internals).getDriver();
+    const plan = joinedPlan(driver, meta, prop, target, shape.key);
+    const [row] = await runStatement(em, plan.sql, shape.values);
+    if (!row) return null;
+    const own: Row = {};
+    for (const [alias, field] of plan.own) own[field] = row[alias];
+    const factory = em.getEntityFactory();
+    let loaded: object | null = null;
+    if (row[plan.relatedKey] != null) {
+      const related: Row = {};
+      for (const [alias, field] of plan.related) related[field] = row[alias];
+      loaded = factory.create(target.class, driver.mapResult(related, target) as never, { merge: true, convertCustomTypes: true }) as object;
+      helper(loaded).populated();
+    }
+    const data = driver.mapResult(own, meta)!;
+    if (options.row) return (loaded ? Object.assign(data, { [relation]: loaded }) : data) as T;
+    return factory.create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
+  }
+  return (await em.findOne(entity as never, where as never, { populate: [relation] as never })) as T | null;
+}
+
+/** The joined select of `findOneWithRelated`: its SQL, and which aliased column of a row is which column of each entity. */
+interface JoinedPlan {
+  sql: string;
+  own: [alias: string, field: string][];
+  related: [alias: string, field: string][];
+  /** The alias of the related primary key (null when there is no related row). */
+  relatedKey: string;
+}
+
+const joinedPlans = new WeakMap<object, Map<string, JoinedPlan>>();
+
+/** `select own columns, related columns from own left join related where ... limit 1`, columns aliased `o0`, `o1`..., `r0`...; once per ORM and shape. */
+function joinedPlan(driver: ReturnType<Internals['getDriver']>, meta: EntityMetadata, prop: EntityProperty, target: EntityMetadata, shapeKey: string): JoinedPlan {
+  let byKey = joinedPlans.get(driver);
+  if (!byKey) joinedPlans.set(driver, (byKey = new Map()));
+  const key = `${meta.className}\u0000${prop.name}${shapeKey}`;
+  let plan = byKey.get(key);
+  if (plan === undefined) {
+    const platform = driver.getPlatform();
+    const q = (id: string) => platform.quoteIdentifier(id);
+    const fields = (m: EntityMetadata, alias: string) => m.props.filter(isColumn).map((p, i) => [`${alias}${i}`, p.fieldNames[0]!] as [string, string]);
+    const own = fields(meta, 'o');
+    const related = fields(target, 'r');
+    const select = [...own.map(([alias, field]) => `o.${q(field)} as ${q(alias)}`), ...related.map(([alias, field]) => `r.${q(field)} as ${q(alias)}`)];
+    const targetPk = target.properties[target.primaryKeys[0]!]!.fieldNames[0]!;
+    const conditions = shapeKey
+      .split('\u0000')
+      .slice(1)
+      .map((part) => {
+        const ne = part.endsWith('!=');
+        const name = part.slice(0, ne ? -2 : -1);
+        return `o.${q(meta.properties[name]!.fieldNames[0]!)} ${ne ? '<>' : '='} ?`;
+      });
+    const sql =
+      `select ${select.join(', ')} from ${driver.getTableName(meta, {})} as o` +
+      ` left join ${driver.getTableName(target, {})} as r on r.${q(targetPk)} = o.${q(prop.fieldNames[0]!)} where ${conditions.join(' and ')} limit 1`;
+    plan = { sql, own, related, relatedKey: related.find(([, field]) => field === targetPk)![0] };
+    if (byKey.size < MAX_COMPILED) byKey.set(key, plan);
+  }
+  return plan;
+}
