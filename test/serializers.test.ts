@@ -315,7 +315,7 @@ t.test('validation hooks run against a database', async (t) => {
 });
 
 t.test('dates are shown as toISOString shows them, for every year and millisecond', async (t) => {
-  const { isoDateTime } = await import('../src/rest/serializers/model.ts');
+  const { isoDateTime } = await import('../src/rest/serializers/representation.ts');
   const dates = ['0001-01-01T00:00:00.000Z', '0999-12-31T23:59:59.999Z', '1000-01-01T00:00:00.005Z', '1970-01-01T00:00:00.050Z', '2026-11-22T11:16:26.256Z', '9999-12-31T23:59:59.999Z'].map((s) => new Date(s));
   dates.push(new Date(8.64e15), new Date(-8.64e15), new Date(Date.UTC(2024, 1, 29, 7, 5, 9, 0)));
   for (const date of dates) t.equal(isoDateTime(date), date.toISOString(), date.toISOString());

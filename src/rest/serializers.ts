@@ -1,6 +1,7 @@
 /**
  * Serializers (DRF's `serializers.py` and `relations.py`), one module per part in `serializers/`:
- * the model serializer, declared fields, related fields, nested serializers and their static types.
+ * the model serializer, its schemas and representation, declared fields, related fields, nested
+ * serializers and their static types.
  */
 export {
   ModelSerializer,

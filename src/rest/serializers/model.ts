@@ -5,44 +5,20 @@
  * and writes entities, nested ones included, in one transaction.
  */
 import type { EntityManager, InferEntity } from '@mikro-orm/core';
-import { Type, type TUnsafe } from 'typebox';
 import { atomic } from '../database.ts';
 import { canInsertDirectly, exists, insertDirectly, readsDirectly } from '../direct.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
 import { isPromiseLike } from '../promises.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
-import { contextEm, Field as FieldBase, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
+import { contextEm, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
 import { NestedField, NestedWrite } from './nested.ts';
+import { representRow, representRows } from './representation.ts';
+import { serializerSchemas, type SerializerSchemas } from './schemas.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
-import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, OutputOf, ReadOnlyDeclared } from './types.ts';
+import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, ModelSerializerOptions, OutputOf, ReadOnlyDeclared } from './types.ts';
 
-/** Options of a model serializer (DRF's `Meta`, plus the declared fields). */
-export interface ModelSerializerOptions<E, F extends string = string, RO extends F = never, WO extends F = never, D extends DeclaredFields = {}, X extends string = never> {
-  /** Component name in OpenAPI; defaults to the entity's name. */
-  name?: string;
-  /** The fields exposed, in order, or `'__all__'`: every property except to-many relations, and every declared field. */
-  fields?: readonly F[] | '__all__';
-  /** Fields left out of `'__all__'` (DRF's `exclude`); not with a list of `fields`. */
-  exclude?: readonly X[];
-  /** Fields that are not read straight from a column: relations, nested serializers, hyperlinks. */
-  declaredFields?: D;
-  readOnlyFields?: readonly RO[];
-  writeOnlyFields?: readonly WO[];
-  /** Per-field overrides of column fields (DRF's `extra_kwargs`). */
-  extraKwargs?: { [K in NoInfer<F>]?: FieldOptions };
-  /** Human name used in messages such as "book with this isbn already exists."; defaults to the entity name, lowercased. */
-  verboseName?: string;
-}
-
-export type { ValidationContext };
-
-/** The named schemas a serializer registers, each with its static type. */
-export interface SerializerSchemas<Out, In> {
-  response: TUnsafe<Out> & { $id: string };
-  request: TUnsafe<In> & { $id: string };
-  patch: TUnsafe<Partial<In>> & { $id: string };
-}
+export type { ModelSerializerOptions, SerializerSchemas, ValidationContext };
 
 const TO_ONE = new Set(['m:1', '1:1']);
 const TO_MANY = new Set(['1:m', 'm:n']);
@@ -173,31 +149,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** The named schemas (`Book`, `BookRequest`, `PatchedBookRequest`), built once; nested serializers are `$ref`s to theirs. */
   get schemas(): SerializerSchemas<Out, In> {
-    if (!this.#schemas) {
-      const readable = this.fields.filter((f) => !f.writeOnly);
-      const response = objectSchema(
-        this.name,
-        readable.map((f) => [f.name, f.readOnly ? { ...f.schema, readOnly: true } : f.schema]),
-        readable.map((f) => f.name),
-      );
-      const mark = (f: FieldInfo, schema: Record<string, unknown>) => (f.writeOnly ? { ...schema, writeOnly: true } : schema);
-      const writable = this.writableFields;
-      const request = objectSchema(
-        `${this.name}Request`,
-        writable.map((f) => [f.name, mark(f, f.requestSchema ?? f.schema)] as const),
-        writable.filter((f) => f.required).map((f) => f.name),
-      );
-      const patch = objectSchema(
-        `Patched${this.name}Request`,
-        writable.map((f) => [f.name, mark(f, f.patchSchema ?? f.requestSchema ?? f.schema)] as const),
-        [],
-      );
-      this.#schemas = {
-        response: Type.Unsafe<Out>(response) as SerializerSchemas<Out, In>['response'],
-        request: Type.Unsafe<In>(request) as SerializerSchemas<Out, In>['request'],
-        patch: Type.Unsafe<Partial<In>>(patch) as SerializerSchemas<Out, In>['patch'],
-      };
-    }
+    this.#schemas ??= serializerSchemas<Out, In>(this.name, this.fields, this.writableFields);
     return this.#schemas;
   }
 
@@ -393,17 +345,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** The response body of one entity or row; related fields use what is loaded (use `represent` to load them). */
   toRepresentation(instance: E | Record<string, unknown>, ctx?: SerializerContext): Out {
-    const source = instance as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const field of this.readableFields) {
-      if (field.field) {
-        const value = field.field.getAttribute(source);
-        out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
-        continue;
-      }
-      out[field.name] = scalarValue(field, source[field.name]);
-    }
-    return out as Out;
+    return representRow(this.readableFields, instance as Record<string, unknown>, ctx) as Out;
   }
 
   /**
@@ -414,29 +356,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     const rows = items as ReadonlyArray<Record<string, unknown>>;
     const loaded = this.representLoaded(rows, ctx);
     if (loaded) return loaded;
-    const readable = this.readableFields;
-    // Fields that load what they show (related fields) do it for all rows at once; the others show each value as it is.
-    const batches: (unknown[] | undefined)[] = [];
-    for (const f of readable) {
-      const batched = f.field && f.field.representMany !== FieldBase.prototype.representMany;
-      batches.push(batched ? await f.field!.representMany(rows.map((row) => f.field!.getAttribute(row)), ctx) : undefined);
-    }
-    return rows.map((row, j) => {
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < readable.length; i++) {
-        const field = readable[i]!;
-        const batch = batches[i];
-        if (batch) {
-          out[field.name] = batch[j];
-        } else if (field.field) {
-          const value = field.field.getAttribute(row);
-          out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
-        } else {
-          out[field.name] = scalarValue(field, row[field.name]);
-        }
-      }
-      return out as Out;
-    });
+    return (await representRows(this.readableFields, rows, ctx)) as Out[];
   }
 
   /**
@@ -459,40 +379,6 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     this.#flat ??= this.fields.every((f) => f.writeOnly || !f.field);
     return this.#flat;
   }
-}
-
-/**
- * The JSON value of a column: dates as ISO strings; a property a new entity left unset shows what
- * the database stored (the column's default, or null).
- */
-function scalarValue(field: FieldInfo, value: unknown): unknown {
-  if (value instanceof Date) return isoDateTime(value);
-  if (value !== undefined) return value;
-  if ('default' in field.schema) return field.schema['default'];
-  return field.allowNull ? null : undefined;
-}
-
-const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
-
-/**
- * `date.toISOString()`, built in JavaScript: V8's own formats through a C++ printf, which showed
- * as a microsecond of every response with two dates. Years outside 0-9999 take the slow path.
- */
-export function isoDateTime(date: Date): string {
-  const year = date.getUTCFullYear();
-  if (!(year >= 1000 && year <= 9999)) return date.toISOString();
-  const ms = date.getUTCMilliseconds();
-  return `${year}-${TWO_DIGITS[date.getUTCMonth() + 1]}-${TWO_DIGITS[date.getUTCDate()]}T${TWO_DIGITS[date.getUTCHours()]}:${TWO_DIGITS[date.getUTCMinutes()]}:${TWO_DIGITS[date.getUTCSeconds()]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
-}
-
-function objectSchema(id: string, properties: ReadonlyArray<readonly [string, unknown]>, required: string[]) {
-  return {
-    $id: id,
-    type: 'object',
-    properties: Object.fromEntries(properties),
-    required,
-    additionalProperties: false,
-  };
 }
 
 /** The messages of a validation error: a list, or field-keyed messages of a nested object. */

@@ -4,6 +4,7 @@
  * the very options that build the schemas.
  */
 import type { Collection, InferEntity, Opt, Primary, PrimaryKeyProp, RequiredEntityData } from '@mikro-orm/core';
+import type { FieldOptions } from '../fields.ts';
 import type { Field } from './field.ts';
 
 type IsEntity<T> = T extends object ? (typeof PrimaryKeyProp extends keyof T ? true : false) : false;
@@ -89,3 +90,21 @@ export type InputOf<E, W extends PropertyKey, D = {}> = Simplify<
 
 /** The entity type of an entity schema. */
 export type EntityOf<S> = InferEntity<S>;
+
+/** Options of a model serializer (DRF's `Meta`, plus the declared fields). */
+export interface ModelSerializerOptions<E, F extends string = string, RO extends F = never, WO extends F = never, D extends DeclaredFields = {}, X extends string = never> {
+  /** Component name in OpenAPI; defaults to the entity's name. */
+  name?: string;
+  /** The fields exposed, in order, or `'__all__'`: every property except to-many relations, and every declared field. */
+  fields?: readonly F[] | '__all__';
+  /** Fields left out of `'__all__'` (DRF's `exclude`); not with a list of `fields`. */
+  exclude?: readonly X[];
+  /** Fields that are not read straight from a column: relations, nested serializers, hyperlinks. */
+  declaredFields?: D;
+  readOnlyFields?: readonly RO[];
+  writeOnlyFields?: readonly WO[];
+  /** Per-field overrides of column fields (DRF's `extra_kwargs`). */
+  extraKwargs?: { [K in NoInfer<F>]?: FieldOptions };
+  /** Human name used in messages such as "book with this isbn already exists."; defaults to the entity name, lowercased. */
+  verboseName?: string;
+}
