@@ -10,7 +10,9 @@ import { stringify as stringifyYaml } from 'yaml';
 import { SetupError } from './exceptions.ts';
 import type { RestSettings } from './settings.ts';
 import type { Authenticator } from './views.ts';
+import type { ActionSpec } from './generics.ts';
 import type { ModelSerializer } from './serializers.ts';
+import type { GenericViewSet } from './viewsets.ts';
 
 /** `{"detail": "..."}`: the body of every error that is not about fields. */
 export const ErrorDetailSchema = {
@@ -70,6 +72,54 @@ export function errorResponses(options: { body: boolean; detail: boolean }): Rec
     ...(options.detail ? { 404: detail('Not found') } : {}),
     406: detail('Not acceptable'),
     ...(options.body ? { 413: detail('Body too large'), 415: detail('Unsupported media type') } : {}),
+  };
+}
+
+/** The Fastify/OpenAPI schema of one viewset action: operationId, tags, parameters, body, responses, security. */
+export function operationSchemaOf(
+  viewset: GenericViewSet,
+  spec: ActionSpec,
+  tag: string,
+  params: unknown,
+  settings: Readonly<RestSettings>,
+  serializer: ModelSerializer,
+) {
+  const schemas = serializer.schemas;
+  const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
+  const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
+  const paginator = spec.response === 'list' ? viewset.pagination : null;
+  const success =
+    spec.response === 'empty'
+      ? { type: 'null', description: 'No content' }
+      : paginator
+        ? paginator.getListResponseSchema(schemas.response.$id, settings)
+        : spec.response === 'list'
+          ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
+          : { $ref: `${schemas.response.$id}#` };
+  // Extra actions declare their own response (or none, which documents any body).
+  const declared = spec.response !== 'empty' && (spec.responseSchema || spec.operationId) ? (spec.responseSchema ?? { description: 'Success' }) : undefined;
+  const queryProperties =
+    spec.response === 'list'
+      ? Object.assign({}, ...viewset.filterBackends.map((b) => b.getQuerystringProperties(viewset)), paginator?.getQuerystringProperties(viewset) ?? {})
+      : {};
+  const querystring = Object.keys(queryProperties).length ? { type: 'object', properties: queryProperties } : undefined;
+  const body =
+    spec.bodySchema ?? (spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined);
+  const negotiator = viewset.contentNegotiationClass ?? settings.defaultContentNegotiationClass;
+  const produces = negotiator.openapiProduces(viewset.rendererClasses ?? settings.defaultRendererClasses);
+  const consumes = [...new Set((viewset.parserClasses ?? settings.defaultParserClasses).flatMap((p) => p.openapiMediaTypes()))];
+  const policies = viewset.openapiPolicies(spec.method, settings);
+  return {
+    operationId: spec.operationId ?? `${spec.operationPrefix}${subject}`,
+    tags: [tag],
+    summary: fill(spec.summary),
+    ...(spec.description || viewset.description ? { description: spec.description ?? viewset.description } : {}),
+    ...(params ? { params } : {}),
+    ...(querystring ? { querystring } : {}),
+    ...(body ? { body, consumes } : {}),
+    produces,
+    ...(policies.security ? { security: policies.security } : {}),
+    response: { [spec.status]: declared ?? success, ...errorResponses({ body: Boolean(body), detail: spec.detail }), ...policies.responses },
   };
 }
 

@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import { MethodNotAllowed, SetupError } from './exceptions.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
-import { addSecuritySchemes, addSharedSchema, errorResponses, registerSchemas } from './openapi.ts';
+import { addSecuritySchemes, addSharedSchema, errorResponses, operationSchemaOf, registerSchemas } from './openapi.ts';
 import { eitherShapeSerializerCompiler, queryErrorsBeyond } from './pagination.ts';
 import type { RestSettings } from './settings.ts';
 import { APIView, initialHook } from './views.ts';
@@ -327,43 +327,7 @@ export class SimpleRouter {
     settings: Readonly<RestSettings>,
     serializer: ModelSerializer = viewset.serializer,
   ) {
-    const schemas = serializer.schemas;
-    const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
-    const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
-    const paginator = spec.response === 'list' ? viewset.pagination : null;
-    const success =
-      spec.response === 'empty'
-        ? { type: 'null', description: 'No content' }
-        : paginator
-          ? paginator.getListResponseSchema(schemas.response.$id, settings)
-          : spec.response === 'list'
-            ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
-            : { $ref: `${schemas.response.$id}#` };
-    // Extra actions declare their own response (or none, which documents any body).
-    const declared = spec.response !== 'empty' && (spec.responseSchema || spec.operationId) ? (spec.responseSchema ?? { description: 'Success' }) : undefined;
-    const queryProperties =
-      spec.response === 'list'
-        ? Object.assign({}, ...viewset.filterBackends.map((b) => b.getQuerystringProperties(viewset)), paginator?.getQuerystringProperties(viewset) ?? {})
-        : {};
-    const querystring = Object.keys(queryProperties).length ? { type: 'object', properties: queryProperties } : undefined;
-    const body =
-      spec.bodySchema ?? (spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined);
-    const negotiator = viewset.contentNegotiationClass ?? settings.defaultContentNegotiationClass;
-    const produces = negotiator.openapiProduces(viewset.rendererClasses ?? settings.defaultRendererClasses);
-    const consumes = [...new Set((viewset.parserClasses ?? settings.defaultParserClasses).flatMap((p) => p.openapiMediaTypes()))];
-    const policies = viewset.openapiPolicies(spec.method, settings);
-    return {
-      operationId: spec.operationId ?? `${spec.operationPrefix}${subject}`,
-      tags: [tag],
-      summary: fill(spec.summary),
-      ...(spec.description || viewset.description ? { description: spec.description ?? viewset.description } : {}),
-      ...(params ? { params } : {}),
-      ...(querystring ? { querystring } : {}),
-      ...(body ? { body, consumes } : {}),
-      produces,
-      ...(policies.security ? { security: policies.security } : {}),
-      response: { [spec.status]: declared ?? success, ...errorResponses({ body: Boolean(body), detail: spec.detail }), ...policies.responses },
-    };
+    return operationSchemaOf(viewset, spec, tag, params, settings, serializer);
   }
 }
 
