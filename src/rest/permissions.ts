@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { hasPerms } from './auth/users.ts';
 import { APIException, MethodNotAllowed, SetupError } from './exceptions.ts';
-import { andThen, isPromiseLike } from './promises.ts';
+import { andThen, firstWhere } from './promises.ts';
 import type { APIView, Permission } from './views.ts';
 
 /** Methods that read only (DRF's `SAFE_METHODS`). */
@@ -226,18 +226,8 @@ class AndPermission extends OperandHolder {
   }
 
   override hasPermission(request: FastifyRequest, view: APIView): boolean | Promise<boolean> {
-    return this.#allFrom(request, view, 0);
-  }
-
-  /** Asks the operands from `start` on, awaiting only those that answer with a promise. */
-  #allFrom(request: FastifyRequest, view: APIView, start: number): boolean | Promise<boolean> {
-    for (let i = start; i < this.operands.length; i++) {
-      const p = this.operands[i]!;
-      const allowed = p.hasPermission(request, view);
-      if (isPromiseLike(allowed)) return Promise.resolve(allowed).then((ok) => (ok ? this.#allFrom(request, view, i + 1) : this.refuse(request, p)));
-      if (!allowed) return this.refuse(request, p);
-    }
-    return true;
+    const refused = firstWhere(this.operands, (p) => p.hasPermission(request, view), (ok) => !ok);
+    return andThen(refused, (found) => (found ? this.refuse(request, found.item) : true));
   }
 
   override allowsAnonymous(method: string): boolean {
@@ -260,17 +250,8 @@ class OrPermission extends OperandHolder {
   }
 
   override hasPermission(request: FastifyRequest, view: APIView): boolean | Promise<boolean> {
-    return this.#anyFrom(request, view, 0);
-  }
-
-  /** Asks the operands from `start` on, awaiting only those that answer with a promise. */
-  #anyFrom(request: FastifyRequest, view: APIView, start: number): boolean | Promise<boolean> {
-    for (let i = start; i < this.operands.length; i++) {
-      const allowed = this.operands[i]!.hasPermission(request, view);
-      if (isPromiseLike(allowed)) return Promise.resolve(allowed).then((ok) => ok || this.#anyFrom(request, view, i + 1));
-      if (allowed) return true;
-    }
-    return this.refuse(request, this.operands[this.operands.length - 1]!);
+    const granted = firstWhere(this.operands, (p) => p.hasPermission(request, view), (ok) => ok);
+    return andThen(granted, (found) => (found ? true : this.refuse(request, this.operands[this.operands.length - 1]!)));
   }
 
   override allowsAnonymous(method: string): boolean {

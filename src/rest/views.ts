@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APIException, AuthenticationFailed, NotAuthenticated, PermissionDenied, Throttled } from './exceptions.ts';
 import { patchVaryHeaders, type BaseContentNegotiation } from './negotiation.ts';
-import { andThen, isPromiseLike } from './promises.ts';
+import { andThen, firstWhere, isPromiseLike } from './promises.ts';
 import type { BaseParser } from './parsers.ts';
 import type { BaseRenderer } from './renderers/index.ts';
 import type { RestSettings } from './settings.ts';
@@ -161,12 +161,12 @@ export class APIView {
     request.user = null;
     request.auth = null;
     request.successfulAuthenticator = null;
-    return authenticateFrom(this, request, this.getAuthenticators(request), 0);
+    return authenticateWith(this, request, this.getAuthenticators(request));
   }
 
   /** Refuses the request unless every permission allows it. */
   checkPermissions(request: FastifyRequest): PolicyResult {
-    return permitFrom(this, request, this.getPermissions(request), 0);
+    return permitWith(this, request, this.getPermissions(request));
   }
 
   /** Refuses access to one object unless every permission allows it (item routes). */
@@ -235,23 +235,22 @@ export class APIView {
   }
 }
 
-/** Tries the authenticators from `start` on; the first that answers with a user wins. */
-function authenticateFrom(view: APIView, request: FastifyRequest, authenticators: readonly Authenticator[], start: number): PolicyResult {
-  for (let i = start; i < authenticators.length; i++) {
-    const authenticator = authenticators[i]!;
-    let result: ReturnType<Authenticator['authenticate']>;
-    try {
-      result = authenticator.authenticate(request);
-    } catch (error) {
-      return authenticationFailed(view, request, error);
+/** Tries the authenticators in turn; the first that answers with a user wins. */
+function authenticateWith(view: APIView, request: FastifyRequest, authenticators: readonly Authenticator[]): PolicyResult {
+  try {
+    const found = firstWhere(authenticators, (a) => a.authenticate(request), Boolean);
+    if (!isPromiseLike(found)) {
+      if (found) accept(request, found.item, found.answer!);
+      return;
     }
-    if (isPromiseLike(result)) {
-      return Promise.resolve(result).then(
-        (found) => (found ? accept(request, authenticator, found) : authenticateFrom(view, request, authenticators, i + 1)),
-        (error: unknown) => authenticationFailed(view, request, error),
-      );
-    }
-    if (result) return accept(request, authenticator, result);
+    return Promise.resolve(found).then(
+      (hit) => {
+        if (hit) accept(request, hit.item, hit.answer!);
+      },
+      (error: unknown) => authenticationFailed(view, request, error),
+    );
+  } catch (error) {
+    return authenticationFailed(view, request, error);
   }
 }
 
@@ -266,19 +265,12 @@ function authenticationFailed(view: APIView, request: FastifyRequest, error: unk
   throw error;
 }
 
-/** Asks the permissions from `start` on; the first that refuses ends the request. */
-function permitFrom(view: APIView, request: FastifyRequest, permissions: readonly Permission[], start: number): PolicyResult {
-  for (let i = start; i < permissions.length; i++) {
-    const permission = permissions[i]!;
-    const allowed = permission.hasPermission(request, view);
-    if (isPromiseLike(allowed)) {
-      return Promise.resolve(allowed).then((ok) => {
-        if (!ok) refuse(view, request, permission);
-        return permitFrom(view, request, permissions, i + 1);
-      });
-    }
-    if (!allowed) refuse(view, request, permission);
-  }
+/** Asks the permissions in turn; the first that refuses ends the request. */
+function permitWith(view: APIView, request: FastifyRequest, permissions: readonly Permission[]): PolicyResult {
+  const refused = firstWhere(permissions, (p) => p.hasPermission(request, view), (ok) => !ok);
+  return andThen(refused, (found) => {
+    if (found) refuse(view, request, found.item);
+  });
 }
 
 function refuse(view: APIView, request: FastifyRequest, permission: Permission): never {
