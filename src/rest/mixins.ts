@@ -134,7 +134,6 @@ export async function destroyAction(view: GenericAPIView, request: FastifyReques
   reply.code(204);
 }
 
-
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Builds the absolute URL of a created object; set by routers for `Location`. */

@@ -186,9 +186,14 @@ export async function executePrepared(orm: StatementTarget, qb: AnyQueryBuilder)
   // A query builder of a transaction runs in it.
   if ((qb as unknown as { context?: unknown }).context) return (await qb.execute('all')) as Row[];
   const { sql, params } = qb.toQuery();
+  return runMapped(orm, sql, params, qb);
+}
+
+/** Runs `sql` as `runStatement` does and maps its rows as the ORM maps the results of `qb` (column names to properties, types converted). */
+async function runMapped(orm: StatementTarget, sql: string, params: readonly unknown[], qb: AnyQueryBuilder): Promise<Row[]> {
   const executor = openExecutors.get(driverOf(orm)) ?? (await executorOf(orm));
-  const rows = await runWith(executor, orm, sql, params);
   const meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
+  const rows = await runWith(executor, orm, sql, params);
   return rows.map((row) => executor.driver.mapResult(row, meta, [], qb) ?? row);
 }
 
@@ -203,7 +208,6 @@ export class CompiledQuery {
   readonly sql: string;
   readonly #params: readonly unknown[];
   readonly #positions: readonly number[];
-  readonly #meta: EntityMetadata;
   readonly #qb: AnyQueryBuilder;
 
   private constructor(qb: AnyQueryBuilder, sql: string, params: readonly unknown[], positions: number[]) {
@@ -211,7 +215,6 @@ export class CompiledQuery {
     this.#params = params;
     this.#positions = positions;
     this.#qb = qb;
-    this.#meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
   }
 
   /** Compiles `qb`, which holds `slots` of the slot values; `null` when a slot is not a parameter exactly once (the ORM changed it). */
@@ -227,12 +230,10 @@ export class CompiledQuery {
   }
 
   /** The rows for these slot values, mapped to property names. */
-  async run(orm: StatementTarget, values: readonly unknown[]): Promise<Row[]> {
+  run(orm: StatementTarget, values: readonly unknown[]): Promise<Row[]> {
     const params = [...this.#params];
     this.#positions.forEach((at, i) => (params[at] = values[i]));
-    const executor = openExecutors.get(driverOf(orm)) ?? (await executorOf(orm));
-    const rows = await runWith(executor, orm, this.sql, params);
-    return rows.map((row) => executor.driver.mapResult(row, this.#meta, [], this.#qb) ?? row);
+    return runMapped(orm, this.sql, params, this.#qb);
   }
 }
 

@@ -16,9 +16,9 @@ import { NestedField, NestedWrite } from './nested.ts';
 import { representRow, representRows } from './representation.ts';
 import { serializerSchemas, type SerializerSchemas } from './schemas.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
-import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, ModelSerializerOptions, OutputOf, ReadOnlyDeclared } from './types.ts';
+import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, ModelSerializerOptions, OutputOf, ReadOnlyDeclared, SerializerInput, SerializerOutput } from './types.ts';
 
-export type { ModelSerializerOptions, SerializerSchemas, ValidationContext };
+export type { ModelSerializerOptions, SerializerInput, SerializerOutput, SerializerSchemas, ValidationContext };
 
 const TO_ONE = new Set(['m:1', '1:1']);
 const TO_MANY = new Set(['1:m', 'm:n']);
@@ -40,6 +40,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   #hooks?: string[];
   #schemas?: SerializerSchemas<Out, In>;
   #defersUniqueChecks?: boolean;
+  #sources?: Map<string, string>;
 
   /** Declares a serializer for `entity`; the returned class is meant to be extended. */
   static for<
@@ -298,13 +299,18 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** Validated data keyed by entity property, when none of it is nested or to be created. */
   private entityData(validated: Record<string, unknown>): Record<string, unknown> {
-    const fields = this.fields;
     const data: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(validated)) {
-      const source = fields.find((f) => f.name === name)?.source ?? name;
+      const source = this.#sourceOf(name);
       if (source !== '*' && value !== undefined) data[source] = value;
     }
     return data;
+  }
+
+  /** The entity property a field writes (its `source`); a name that is no field's stands for itself. */
+  #sourceOf(name: string): string {
+    this.#sources ??= new Map(this.fields.map((f) => [f.name, f.source ?? f.name]));
+    return this.#sources.get(name) ?? name;
   }
 
   /** Applies validated data to an entity, nested objects included, and flushes it in one transaction (DRF's `update`). */
@@ -321,10 +327,9 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
    * objects are created or updated through their serializer (all inside the caller's transaction).
    */
   protected async toEntityData(em: EntityManager, instance: E | undefined, validated: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const byName = new Map(this.fields.map((f) => [f.name, f]));
     const data: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(validated)) {
-      const source = byName.get(name)?.source ?? name;
+      const source = this.#sourceOf(name);
       if (source === '*' || value === undefined) continue;
       if (value instanceof PendingCreate) {
         data[source] = await value.resolve(em);
@@ -391,8 +396,3 @@ function detailOf(error: unknown): string[] | FieldErrors {
   }
   throw error;
 }
-
-/** Static response type of a serializer class or instance. */
-export type SerializerOutput<S> = S extends ModelSerializer<any, infer O, any> ? O : S extends abstract new () => ModelSerializer<any, infer O, any> ? O : never;
-/** Static request type of a serializer class or instance. */
-export type SerializerInput<S> = S extends ModelSerializer<any, any, infer I> ? I : S extends abstract new () => ModelSerializer<any, any, infer I> ? I : never;

@@ -268,8 +268,9 @@ export class PrimaryKeyRelatedField<
   override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
     if (data === null) return null;
     if (typeof data === 'boolean' || typeof data === 'object') throw new ValidationError(`Incorrect type. Expected pk value, received ${pythonTypeName(data)}.`);
-    if (!(await exists(requireEm(this, ctx), this.target, { [this.targetPk]: data }))) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
-    return requireEm(this, ctx).getReference(this.target, data as never);
+    const em = requireEm(this, ctx);
+    if (!(await exists(em, this.target, { [this.targetPk]: data }))) throw new ValidationError(`Invalid pk "${String(data)}" - object does not exist.`);
+    return em.getReference(this.target, data as never);
   }
 }
 

@@ -9,15 +9,15 @@ import { Field, type SerializerContext } from './field.ts';
 /** The response body of one entity or row; related fields use what is loaded. */
 export function representRow(readable: readonly FieldInfo[], row: Record<string, unknown>, ctx?: SerializerContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const field of readable) {
-    if (field.field) {
-      const value = field.field.getAttribute(row);
-      out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
-      continue;
-    }
-    out[field.name] = scalarValue(field, row[field.name]);
-  }
+  for (const field of readable) out[field.name] = fieldValue(field, row, ctx);
   return out;
+}
+
+/** One field's value in a response body: a related field's representation of what is loaded, or the column's JSON value. */
+function fieldValue(field: FieldInfo, row: Record<string, unknown>, ctx?: SerializerContext): unknown {
+  if (!field.field) return scalarValue(field, row[field.name]);
+  const value = field.field.getAttribute(row);
+  return value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
 }
 
 /** The response bodies of many rows, each related field that batches (`representMany`) loading for all of them in one query. */
@@ -33,14 +33,7 @@ export async function representRows(readable: readonly FieldInfo[], rows: Readon
     for (let i = 0; i < readable.length; i++) {
       const field = readable[i]!;
       const batch = batches[i];
-      if (batch) {
-        out[field.name] = batch[j];
-      } else if (field.field) {
-        const value = field.field.getAttribute(row);
-        out[field.name] = value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
-      } else {
-        out[field.name] = scalarValue(field, row[field.name]);
-      }
+      out[field.name] = batch ? batch[j] : fieldValue(field, row, ctx);
     }
     return out;
   });
@@ -50,7 +43,7 @@ export async function representRows(readable: readonly FieldInfo[], rows: Readon
  * The JSON value of a column: dates as ISO strings; a property a new entity left unset shows what
  * the database stored (the column's default, or null).
  */
-export function scalarValue(field: FieldInfo, value: unknown): unknown {
+function scalarValue(field: FieldInfo, value: unknown): unknown {
   if (value instanceof Date) return isoDateTime(value);
   if (value !== undefined) return value;
   if ('default' in field.schema) return field.schema['default'];

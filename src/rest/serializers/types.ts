@@ -6,6 +6,7 @@
 import type { Collection, InferEntity, Opt, Primary, PrimaryKeyProp, RequiredEntityData } from '@mikro-orm/core';
 import type { FieldOptions } from '../fields.ts';
 import type { Field } from './field.ts';
+import type { ModelSerializer } from './model.ts';
 
 type IsEntity<T> = T extends object ? (typeof PrimaryKeyProp extends keyof T ? true : false) : false;
 
@@ -108,3 +109,8 @@ export interface ModelSerializerOptions<E, F extends string = string, RO extends
   /** Human name used in messages such as "book with this isbn already exists."; defaults to the entity name, lowercased. */
   verboseName?: string;
 }
+
+/** Static response type of a serializer class or instance. */
+export type SerializerOutput<S> = S extends ModelSerializer<any, infer O, any> ? O : S extends abstract new () => ModelSerializer<any, infer O, any> ? O : never;
+/** Static request type of a serializer class or instance. */
+export type SerializerInput<S> = S extends ModelSerializer<any, any, infer I> ? I : S extends abstract new () => ModelSerializer<any, any, infer I> ? I : never;
