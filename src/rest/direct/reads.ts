@@ -53,33 +53,42 @@ function columnNames(meta: EntityMetadata): string[] {
 }
 
 /**
+ * The one-row statement (`kind`: what it is for) selecting `columns` of the rows matching `where`,
+ * compiled once per condition shape, with this call's values; `null` when the ORM must run it.
+ */
+async function directLookup(
+  em: EntityManager,
+  entity: EntityRef,
+  where: Record<string, unknown>,
+  kind: 'findOne' | 'exists',
+  columns: (meta: EntityMetadata) => string[],
+): Promise<{ query: CompiledQuery; values: unknown[]; meta: EntityMetadata } | null> {
+  const meta = directMeta(em, entity);
+  const shape = meta && conditionShape(meta, where, kind === 'exists');
+  if (!meta || !shape || !(await readsDirectly(em, meta))) return null;
+  const build = () => (em as unknown as Internals).createQueryBuilder(meta.class).select(columns(meta)).where(shape.build()).limit(1);
+  const query = compiledFor(em, `${kind}\u0000${meta.className}${shape.key}`, build, shape.values.length);
+  return query ? { query, values: shape.values, meta } : null;
+}
+
+/**
  * `em.findOne(entity, where)` for equality on columns other than the primary key: one prepared
  * statement, the entity merged into `em` as `findOne` merges it. Anything else goes to `em.findOne`.
  */
 export async function findOneBy<T extends object = AnyEntity>(em: EntityManager, entity: EntityRef, where: Record<string, unknown>): Promise<T | null> {
-  const meta = directMeta(em, entity);
-  const shape = meta && conditionShape(meta, where, false);
-  if (meta && shape && (await readsDirectly(em, meta))) {
-    const build = () => (em as unknown as Internals).createQueryBuilder(meta.class).select(columnNames(meta)).where(shape.build()).limit(1);
-    const query = compiledFor(em, `findOne\u0000${meta.className}${shape.key}`, build, shape.values.length);
-    if (query) {
-      const [data] = await query.run(em, shape.values);
-      if (!data) return null;
-      return em.getEntityFactory().create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
-    }
+  const direct = await directLookup(em, entity, where, 'findOne', columnNames);
+  if (direct) {
+    const [data] = await direct.query.run(em, direct.values);
+    if (!data) return null;
+    return em.getEntityFactory().create(direct.meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
   }
   return (await em.findOne(entity as never, where as never)) as T | null;
 }
 
 /** Whether a row matches `where` (equality or `$ne` on columns), as `em.count(entity, where) > 0`, as one prepared statement when it can. */
 export async function exists(em: EntityManager, entity: EntityRef, where: Record<string, unknown>): Promise<boolean> {
-  const meta = directMeta(em, entity);
-  const shape = meta && conditionShape(meta, where, true);
-  if (meta && shape && (await readsDirectly(em, meta))) {
-    const build = () => (em as unknown as Internals).createQueryBuilder(meta.class).select(meta.primaryKeys).where(shape.build()).limit(1);
-    const query = compiledFor(em, `exists\u0000${meta.className}${shape.key}`, build, shape.values.length);
-    if (query) return (await query.run(em, shape.values)).length > 0;
-  }
+  const direct = await directLookup(em, entity, where, 'exists', (meta) => meta.primaryKeys);
+  if (direct) return (await direct.query.run(em, direct.values)).length > 0;
   return (await em.count(entity as never, where as never)) > 0;
 }
 
