@@ -87,4 +87,3 @@ export async function entitiesApp(
   const count = async (table: string) => Number(((await db.orm.em.getConnection().execute(`select count(*) as n from ${table}`)) as { n: unknown }[])[0]!.n);
   return { app, db, client: new APIClient(app), count };
 }
-
