@@ -6,6 +6,7 @@ import {
   APIView,
   asView,
   BasicAuthentication,
+  hasUser,
   IsAuthenticated,
   SessionAuthentication,
   setPassword,
@@ -15,6 +16,7 @@ import {
   type Authenticator,
   type Permission,
 } from '../src/rest/index.ts';
+import { readerOf } from '../src/rest/database.ts';
 import { basic, Browser, csrfFromHtml, makeUser, PASSWORD, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
 
 let made = 0;
@@ -204,6 +206,35 @@ t.test('request.auth is the Token entity, or its row with auth: "row"; request.u
   const seen = async (path: string) => (await app.inject({ method: 'GET', url: `/api/${path}/`, headers: { authorization: `Token ${key}` } })).json();
   t.same(await seen('entity'), { user: 'User', auth: 'Token', id: token.id, prefix: key.slice(0, 8), sameUser: true });
   t.same(await seen('row'), { user: 'User', auth: 'Object', id: token.id, prefix: key.slice(0, 8), sameUser: true });
+});
+
+/** Reports what the request held before and after it first read `request.user`. */
+class LazyWhoAmI extends APIView {
+  override authenticationClasses = [new TokenAuthentication({ auth: 'row' })];
+  override permissionClasses = [new IsAuthenticated()];
+
+  async get(request: FastifyRequest) {
+    const forkedBefore = readerOf(request) !== request.server.orm.em;
+    const user = request.user!;
+    const managed = request.em.getUnitOfWork().getIdentityMap().values().includes(user as never);
+    return { forkedBefore, hasUser: hasUser(request), user: user.constructor.name, username: user.username, once: request.user === user, managed, sameUser: (request.auth as { user: unknown }).user === user };
+  }
+}
+
+t.test('with auth: "row", request.user is made on first read: permissions pass without it, and no EntityManager is forked before', async (t) => {
+  const user = await makeUser(shared, { username: 'lazy' });
+  const key = await tokenFor(shared, user);
+  const app = await policyApp(t, orm, {}, {}, {}, (app) => {
+    void app.register(asView(new LazyWhoAmI(), { url: '/api/lazy/', name: 'lazy' }));
+  });
+  const res = await app.inject({ method: 'GET', url: '/api/lazy/', headers: { authorization: `Token ${key}` } });
+  t.equal(res.statusCode, 200);
+  t.same(res.json(), { forkedBefore: false, hasUser: true, user: 'User', username: 'lazy', once: true, managed: true, sameUser: true });
+  const anonymous = await app.inject({ method: 'GET', url: '/api/lazy/' });
+  t.equal(anonymous.statusCode, 401, 'no user: IsAuthenticated refuses');
+  await shared.orm.em.fork().nativeUpdate(User, { id: user.id }, { isActive: false });
+  const inactive = await app.inject({ method: 'GET', url: '/api/lazy/', headers: { authorization: `Token ${key}` } });
+  t.same([inactive.statusCode, inactive.json()], [401, { detail: 'User inactive or deleted.' }], 'the row is checked before any entity is made');
 });
 
 t.test('the log-in page logs in with a session cookie and goes back to next', async (t) => {

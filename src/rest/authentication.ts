@@ -9,15 +9,12 @@ import type { FastifyRequest } from 'fastify';
 import { enforceCsrf } from './auth/csrf.ts';
 import type { AuthConfig } from './auth/plugin.ts';
 import type { User } from './auth/models.ts';
-import { checkCredentials, findToken, findTokenRow, sessionUser } from './auth/users.ts';
+import { checkCredentials, findToken, findTokenRow, readTokenRows, sessionUser, type TokenRow } from './auth/users.ts';
+import { readerOf } from './database.ts';
 import { AuthenticationFailed } from './exceptions.ts';
-import type { Authenticator, RequestUser } from './views.ts';
+import { LazyUser, type AuthResult, type Authenticator } from './views.ts';
 
-/** What a scheme answers when it recognises the request: the user and the credentials used. */
-export interface AuthResult {
-  user: RequestUser;
-  auth: unknown;
-}
+export type { AuthResult } from './views.ts';
 
 /** What `authenticate` answers: without a promise when it can tell without I/O (no credentials of its kind). */
 export type AuthAnswer = AuthResult | null | Promise<AuthResult | null>;
@@ -165,8 +162,21 @@ export class TokenAuthentication extends BaseAuthentication {
     return this.authenticateCredentials(request, parts[1]!);
   }
 
-  /** Looks a key up (DRF's `authenticate_credentials`). */
+  /**
+   * Looks a key up (DRF's `authenticate_credentials`). With `auth: 'row'` and a direct read, no
+   * entity is made and the request's EntityManager is not forked: `request.user` is a `LazyUser`.
+   */
   async authenticateCredentials(request: FastifyRequest, key: string): Promise<AuthResult> {
+    if (this.auth === 'row') {
+      const rows = await readTokenRows(readerOf(request), key);
+      if (rows !== undefined) {
+        if (!rows?.user) throw new AuthenticationFailed('Invalid token.');
+        requireActive(rows.user as unknown as User);
+        const user = new LazyUser(() => rows.make(request.em));
+        const auth: TokenRow = Object.defineProperty(rows.token, 'user', { get: () => request.user, enumerable: true, configurable: true }) as TokenRow;
+        return { user, auth };
+      }
+    }
     const token = this.auth === 'row' ? await findTokenRow(request.em, key) : await findToken(request.em, key);
     if (!token) throw new AuthenticationFailed('Invalid token.');
     return { user: requireActive(token.user as unknown as User), auth: token };

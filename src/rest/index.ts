@@ -36,7 +36,7 @@ export {
   type Wire,
 } from './serializers.ts';
 export { labelOf, type FieldInfo, type FieldOptions } from './fields.ts';
-export { APIView, initialHook, type Authenticator, type Permission, type PolicyResult, type RequestUser, type Throttle } from './views.ts';
+export { APIView, hasUser, initialHook, LazyUser, type Authenticator, type Permission, type PolicyResult, type RequestUser, type Throttle } from './views.ts';
 export {
   BaseFilterBackend,
   FieldFilterBackend,

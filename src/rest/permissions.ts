@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { hasPerms } from './auth/users.ts';
 import { APIException, MethodNotAllowed, SetupError } from './exceptions.ts';
 import { andThen, firstWhere } from './promises.ts';
-import type { APIView, Permission } from './views.ts';
+import { hasUser, type APIView, type Permission } from './views.ts';
 
 /** Methods that read only (DRF's `SAFE_METHODS`). */
 export const SAFE_METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS'];
@@ -67,7 +67,7 @@ export class AllowAny extends BasePermission {
 /** Authenticated users only. */
 export class IsAuthenticated extends BasePermission {
   override hasPermission(request: FastifyRequest): boolean {
-    return Boolean(request.user);
+    return hasUser(request);
   }
 }
 
@@ -81,7 +81,7 @@ export class IsAdminUser extends BasePermission {
 /** Anyone may read; only authenticated users may write. */
 export class IsAuthenticatedOrReadOnly extends BasePermission {
   override hasPermission(request: FastifyRequest): boolean {
-    return SAFE_METHODS.includes(request.method) || Boolean(request.user);
+    return SAFE_METHODS.includes(request.method) || hasUser(request);
   }
 
   override allowsAnonymous(method: string): boolean {
@@ -160,7 +160,7 @@ export class DjangoModelPermissions extends BasePermission {
   }
 
   override async hasPermission(request: FastifyRequest, view: APIView): Promise<boolean> {
-    if (!request.user) return !this.authenticatedUsersOnly && this.getRequiredPermissions(request.method, view).length === 0;
+    if (!hasUser(request)) return !this.authenticatedUsersOnly && this.getRequiredPermissions(request.method, view).length === 0;
     return userHasPerms(request, this.getRequiredPermissions(request.method, view));
   }
 

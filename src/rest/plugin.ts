@@ -3,7 +3,7 @@
  * `Allow` header and the OpenAPI document on a Fastify app. `serverOptions()` gives the Fastify
  * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit).
  */
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildValidator } from './ajv.ts';
 import { exceptionHandler, NotFound } from './exceptions.ts';
@@ -13,6 +13,7 @@ import { installBrowsableApi } from './renderers/browsable/index.ts';
 import { resolveSettings, type RestSettings } from './settings.ts';
 import { UrlRegistry } from './urls.ts';
 import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
+import { LazyUser, USER_SLOT, type RequestUser } from './views.ts';
 
 /** Fastify constructor options fastrest expects; spread your own over them. */
 export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServerOptions {
@@ -45,7 +46,18 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
   const settings = resolveSettings(options.settings);
   app.decorate('restSettings', settings);
   app.decorate('urls', new UrlRegistry());
-  app.decorateRequest('user', null);
+  app.decorateRequest(USER_SLOT, null);
+  // `request.user` makes a user an authenticator left lazy on first read, and keeps it.
+  app.decorateRequest('user', {
+    getter(this: FastifyRequest) {
+      const slot = this as unknown as { [USER_SLOT]: RequestUser | LazyUser | null };
+      const user = slot[USER_SLOT];
+      return user instanceof LazyUser ? (slot[USER_SLOT] = user.make()) : user;
+    },
+    setter(this: FastifyRequest, user: RequestUser | null) {
+      (this as unknown as { [USER_SLOT]: RequestUser | null })[USER_SLOT] = user;
+    },
+  });
   app.decorateRequest('auth', null);
   app.decorateRequest('successfulAuthenticator', null);
 

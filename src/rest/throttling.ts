@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { SetupError } from './exceptions.ts';
 import type { RestSettings } from './settings.ts';
-import type { APIView, Throttle } from './views.ts';
+import { hasUser, type APIView, type Throttle } from './views.ts';
 
 /** What a store answers for one request: recorded or refused, and the wait when refused. */
 export interface ThrottleHit {
@@ -252,7 +252,7 @@ export class AnonRateThrottle extends SimpleRateThrottle {
   }
 
   getCacheKey(request: FastifyRequest, view: APIView): string | null {
-    if (request.user) return null;
+    if (hasUser(request)) return null;
     return this.formatKey(this.getScope(request, view), this.getIdent(request));
   }
 }

@@ -22,11 +22,37 @@ export interface RequestUser {
 }
 
 /**
+ * A user an authenticator found but has not made: `request.user` makes it on first use, once (DRF
+ * evaluates `request.user` lazily too), so a request that never reads it makes no User entity.
+ */
+export class LazyUser {
+  readonly make: () => RequestUser;
+
+  constructor(make: () => RequestUser) {
+    this.make = make;
+  }
+}
+
+/** The slot `request.user` reads: a user, a `LazyUser`, or `null`. */
+export const USER_SLOT = Symbol('fastrest.user');
+
+/** Whether the request has a user, without making one an authenticator left lazy (permissions ask this). */
+export function hasUser(request: FastifyRequest): boolean {
+  return (request as unknown as { [USER_SLOT]: unknown })[USER_SLOT] != null;
+}
+
+/** An authenticator's answer: the user (or a `LazyUser`) and the credentials. */
+export interface AuthResult {
+  user: RequestUser | LazyUser;
+  auth: unknown;
+}
+
+/**
  * An authentication scheme: returns the user and credentials, `null` to let the next scheme try;
  * a scheme that can tell without I/O (no credentials of its kind) may answer without a promise.
  */
 export interface Authenticator {
-  authenticate(request: FastifyRequest): { user: RequestUser; auth: unknown } | null | Promise<{ user: RequestUser; auth: unknown } | null>;
+  authenticate(request: FastifyRequest): AuthResult | null | Promise<AuthResult | null>;
   /** The `WWW-Authenticate` challenge; a scheme with one makes "not authenticated" a 401, not a 403. */
   authenticateHeader?(request: FastifyRequest): string | undefined;
   /** The OpenAPI security scheme this authenticator stands for, by component name. */
@@ -180,7 +206,7 @@ export class APIView {
 
   /** 401 for an anonymous request when the first scheme can challenge, else 403 (DRF's rule). */
   permissionDenied(request: FastifyRequest, message?: string): never {
-    if (request.user === null && request.successfulAuthenticator === null && this.getAuthenticators(request).length) {
+    if (!hasUser(request) && request.successfulAuthenticator === null && this.getAuthenticators(request).length) {
       this.challenge(request, new NotAuthenticated());
     }
     throw new PermissionDenied(message);
@@ -254,8 +280,8 @@ function authenticateWith(view: APIView, request: FastifyRequest, authenticators
   }
 }
 
-function accept(request: FastifyRequest, authenticator: Authenticator, result: { user: RequestUser; auth: unknown }): void {
-  request.user = result.user;
+function accept(request: FastifyRequest, authenticator: Authenticator, result: AuthResult): void {
+  (request as unknown as { [USER_SLOT]: unknown })[USER_SLOT] = result.user;
   request.auth = result.auth;
   request.successfulAuthenticator = authenticator;
 }

@@ -5,7 +5,8 @@
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { findOneWithRelated } from '../direct.ts';
+import { findOneWithRelated, findRowWithRelated, mergeRow } from '../direct.ts';
+import type { Row } from '../statements.ts';
 import { dummyHash, hashPassword, needsRehash, unusablePassword, verifyPassword } from './passwords.ts';
 import { Group, Permission, Session, Token, User } from './models.ts';
 
@@ -161,6 +162,19 @@ export type TokenRow = Pick<Token, 'id' | 'keyHash' | 'prefix' | 'created'> & { 
 export async function findTokenRow(em: EntityManager, key: string): Promise<TokenRow | null> {
   if (!TOKEN_KEY_PATTERN.test(key)) return null;
   return findOneWithRelated<TokenRow>(em, Token, { keyHash: sha256(key) }, 'user', { row: true });
+}
+
+/**
+ * The token of a key and its user as rows by property, read directly without making an entity or
+ * forking `em` (`make` merges the user into an EntityManager), `null` when there is none, and
+ * `undefined` when the read cannot be direct (then use `findTokenRow`).
+ */
+export async function readTokenRows(em: EntityManager, key: string): Promise<{ token: Row; user: Row | null; make(into: EntityManager): User } | null | undefined> {
+  if (!TOKEN_KEY_PATTERN.test(key)) return null;
+  const found = await findRowWithRelated(em, Token, { keyHash: sha256(key) }, 'user');
+  if (!found) return found;
+  const { own: token, related: user, target } = found;
+  return { token, user, make: (into) => mergeRow<User>(into, target, user!) };
 }
 
 /** Revokes one token (an entity or a `TokenRow`), or every token of a user; returns how many were revoked. */

@@ -65,10 +65,16 @@ export function directMeta(em: EntityManager, entity: EntityRef): EntityMetadata
   return meta;
 }
 
-/** Whether a read of `meta` may skip `em.findOne`'s preliminaries: no flush due first, no filters, the identity map on. */
+/**
+ * Whether a read of `meta` may skip `em.findOne`'s preliminaries: no flush due first, no filters,
+ * the identity map on. The app's global EntityManager (`readerOf` before a request forks) holds
+ * nothing of the request to flush.
+ */
 export async function readsDirectly(em: EntityManager, meta: EntityMetadata): Promise<boolean> {
   const config = em.config;
-  if (config.get('disableIdentityMap') || config.get('flushMode') === FlushMode.ALWAYS || em.getUnitOfWork().shouldAutoFlush(meta)) return false;
+  if (config.get('disableIdentityMap') || config.get('flushMode') === FlushMode.ALWAYS) return false;
+  const context = em.getContext(false);
+  if (!context.global && context.getUnitOfWork(false).shouldAutoFlush(meta)) return false;
   const where = {};
   return (await em.applyFilters(meta.class, where, {}, 'read')) === where;
 }

@@ -85,11 +85,78 @@ export async function findOneBy<T extends object = AnyEntity>(em: EntityManager,
   return (await em.findOne(entity as never, where as never)) as T | null;
 }
 
+/** The entity a row of `findRowBy` is of (a hidden property of the row). */
+const ROW_META = Symbol('fastrest.rowMeta');
+
+/**
+ * `findOneBy` without the entity: the row by property as the ORM maps it, marked with its entity
+ * (`rowMetaOf`), or `null`; `undefined` when the read cannot be direct. `em` may be the app's.
+ */
+export async function findRowBy(em: EntityManager, entity: EntityRef, where: Record<string, unknown>): Promise<Row | null | undefined> {
+  const direct = await directLookup(em, entity, where, 'findOne', columnNames);
+  if (!direct) return undefined;
+  const [data] = await direct.query.run(em, direct.values);
+  return data ? Object.defineProperty(data, ROW_META, { value: direct.meta }) : null;
+}
+
+/** The entity metadata of a row `findRowBy` answered, else `undefined`. */
+export function rowMetaOf(value: unknown): EntityMetadata | undefined {
+  return value !== null && typeof value === 'object' ? (value as { [ROW_META]?: EntityMetadata })[ROW_META] : undefined;
+}
+
+/** `data` with every row `findRowBy` answered replaced by its entity, merged into `em` (when the write is not direct after all). */
+export function rowsToEntities<T extends Record<string, unknown>>(em: EntityManager, data: T): T {
+  for (const [name, value] of Object.entries(data)) {
+    const meta = rowMetaOf(value);
+    if (meta) (data as Record<string, unknown>)[name] = mergeRow(em, meta, value as Row);
+  }
+  return data;
+}
+
 /** Whether a row matches `where` (equality or `$ne` on columns), as `em.count(entity, where) > 0`, as one prepared statement when it can. */
 export async function exists(em: EntityManager, entity: EntityRef, where: Record<string, unknown>): Promise<boolean> {
   const direct = await directLookup(em, entity, where, 'exists', (meta) => meta.primaryKeys);
   if (direct) return (await direct.query.run(em, direct.values)).length > 0;
   return (await em.count(entity as never, where as never)) > 0;
+}
+
+/**
+ * The row of `entity` matching `where` (equality or `$ne` on columns) with the row of its to-one
+ * `relation` joined, both by property as the ORM maps them, as one prepared statement and without
+ * making entities (`related` is `null` when the relation is); `undefined` when the read cannot be
+ * direct (the caller then asks the ORM).
+ */
+export async function findRowWithRelated(
+  em: EntityManager,
+  entity: EntityRef,
+  where: Record<string, unknown>,
+  relation: string,
+): Promise<{ own: Row; related: Row | null; target: EntityMetadata } | null | undefined> {
+  const meta = directMeta(em, entity);
+  const prop = meta?.properties[relation] as EntityProperty | undefined;
+  const target = prop && isColumn(prop) && prop.kind !== ReferenceKind.SCALAR ? directMeta(em, prop.targetMeta!.class) : null;
+  const shape = meta && target && conditionShape(meta, where, false);
+  if (!meta || !prop || !target || !shape || !(await readsDirectly(em, meta)) || !(await readsDirectly(em, target))) return undefined;
+  const driver = (em as unknown as Internals).getDriver();
+  const plan = joinedPlan(driver, meta, prop, target, shape.key);
+  const [row] = await runStatement(em, plan.sql, shape.values);
+  if (!row) return null;
+  const own: Row = {};
+  for (const [alias, field] of plan.own) own[field] = row[alias];
+  let related: Row | null = null;
+  if (row[plan.relatedKey] != null) {
+    related = {};
+    for (const [alias, field] of plan.related) related[field] = row[alias];
+    related = driver.mapResult(related, target) as Row;
+  }
+  return { own: driver.mapResult(own, meta) as Row, related, target };
+}
+
+/** The entity of a row `findRowWithRelated` or a direct read mapped, merged into `em` as `em.findOne` merges what it loads. */
+export function mergeRow<T extends object = AnyEntity>(em: EntityManager, meta: EntityMetadata, data: Row): T {
+  const entity = em.getEntityFactory().create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
+  helper(entity).populated();
+  return entity;
 }
 
 /**
@@ -105,30 +172,12 @@ export async function findOneWithRelated<T extends object = AnyEntity>(
   relation: string,
   options: { row?: boolean } = {},
 ): Promise<T | null> {
-  const meta = directMeta(em, entity);
-  const prop = meta?.properties[relation] as EntityProperty | undefined;
-  const target = prop && isColumn(prop) && prop.kind !== ReferenceKind.SCALAR ? directMeta(em, prop.targetMeta!.class) : null;
-  const shape = meta && target && conditionShape(meta, where, false);
-  if (meta && prop && target && shape && (await readsDirectly(em, meta)) && (await readsDirectly(em, target))) {
-    const driver = (em as unknown as Internals).getDriver();
-    const plan = joinedPlan(driver, meta, prop, target, shape.key);
-    const [row] = await runStatement(em, plan.sql, shape.values);
-    if (!row) return null;
-    const own: Row = {};
-    for (const [alias, field] of plan.own) own[field] = row[alias];
-    const factory = em.getEntityFactory();
-    let loaded: object | null = null;
-    if (row[plan.relatedKey] != null) {
-      const related: Row = {};
-      for (const [alias, field] of plan.related) related[field] = row[alias];
-      loaded = factory.create(target.class, driver.mapResult(related, target) as never, { merge: true, convertCustomTypes: true }) as object;
-      helper(loaded).populated();
-    }
-    const data = driver.mapResult(own, meta)!;
-    if (options.row) return (loaded ? Object.assign(data, { [relation]: loaded }) : data) as T;
-    return factory.create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
-  }
-  return (await em.findOne(entity as never, where as never, { populate: [relation] as never })) as T | null;
+  const found = await findRowWithRelated(em, entity, where, relation);
+  if (found === undefined) return (await em.findOne(entity as never, where as never, { populate: [relation] as never })) as T | null;
+  if (found === null) return null;
+  const loaded = found.related && mergeRow(em, found.target, found.related);
+  if (options.row) return (loaded ? Object.assign(found.own, { [relation]: loaded }) : found.own) as T;
+  return em.getEntityFactory().create(directMeta(em, entity)!.class, found.own as never, { merge: true, convertCustomTypes: true }) as T;
 }
 
 /** The joined select of `findOneWithRelated`: its SQL, and which aliased column of a row is which column of each entity. */
