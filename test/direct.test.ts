@@ -20,6 +20,7 @@ import {
   SlugRelatedField,
   Token,
 } from '../src/rest/index.ts';
+import { readerOf } from '../src/rest/database.ts';
 
 /** The columns of a shelf, shared by `Shelf` and its filtered twin `OpenShelf`. */
 const shelfProperties = () => ({
@@ -103,6 +104,16 @@ class VolumeByKeyViewSet extends ModelViewSet<VolumeByKeySerializer> {
   readonly serializer = new VolumeByKeySerializer();
 }
 
+let pendingShelves = 0;
+/** A create whose request's EntityManager holds a pending shelf: the write cannot be the one INSERT. */
+class PendingVolumeViewSet extends ModelViewSet<VolumeSerializer> {
+  readonly serializer = new VolumeSerializer();
+  override initial(request: FastifyRequest, reply: Parameters<ModelViewSet['initial']>[1]) {
+    request.em.persist(request.em.create(Shelf, { name: `Pending ${++pendingShelves}` }));
+    return super.initial(request, reply);
+  }
+}
+
 const db = await createTestDatabase({ entities: [Shelf, Volume, Announced, ...authEntities], migrationsPath, migrate: false });
 await db.orm.schema.create();
 // A constraint the entity does not declare: only the database knows titles are unique per shelf.
@@ -115,6 +126,7 @@ await app.register(
     .register('volumes', new VolumeViewSet(), { basename: 'volume' })
     .register('tx-volumes', new TransactionalVolumeViewSet(), { basename: 'txvolume' })
     .register('key-volumes', new VolumeByKeyViewSet(), { basename: 'keyvolume' })
+    .register('pending-volumes', new PendingVolumeViewSet(), { basename: 'pendingvolume' })
     .plugin('/api'),
 );
 await app.ready();
@@ -266,6 +278,10 @@ t.test('the one-INSERT create runs no transaction; an overridden performCreate r
   const logApp = Fastify(serverOptions());
   await logApp.register(databasePlugin, { orm: logged.orm });
   await logApp.register(fastrest);
+  const forked: boolean[] = [];
+  logApp.addHook('onResponse', async (request) => {
+    forked.push(readerOf(request) !== logged.orm.em);
+  });
   await logApp.register(
     new DefaultRouter()
       .register('volumes', new VolumeViewSet(), { basename: 'volume' })
@@ -288,4 +304,22 @@ t.test('the one-INSERT create runs no transaction; an overridden performCreate r
   t.same(await sent('/api/volumes/', 'L-1'), ['select', 'insert'], 'the shelf, then one INSERT that also checks the code');
   t.match(statements[1], /^insert into "direct_volume" .* select .* where not exists \(select 1 from "direct_volume" where "code" = /);
   t.same(await sent('/api/tx-volumes/', 'L-2'), ['select', 'select', 'begin', 'insert', 'commit'], 'the shelf, the code, then the unit of work');
+  t.same(forked.slice(-2), [false, true], 'the one-INSERT create read its shelf as a row and forked no EntityManager; the unit of work did');
+  t.ok(new VolumeSerializer().validatesToRows());
+  t.notOk(new TransactionalVolumeSerializerProbe().validatesToRows(), 'a validate<Field> hook on a related field sees entities');
+});
+
+/** A serializer whose hook on the related field must see the Shelf entity. */
+class TransactionalVolumeSerializerProbe extends VolumeSerializer {
+  validateShelf(value: unknown): unknown {
+    return value;
+  }
+}
+
+t.test('a shelf read as a row becomes the entity when the create is not the one INSERT after all', async (t) => {
+  await client.post('/api/volumes/', { title: 'First', code: 'ROWS-0', shelf: 'Rows' });
+  const res = await client.post('/api/pending-volumes/', { title: 'Second', code: 'ROWS-1', shelf: 'Rows' });
+  t.equal(res.statusCode, 201);
+  t.match(res.json(), { code: 'ROWS-1', shelf: 'Rows', shelfDetail: { name: 'Rows' } });
+  t.same(await rows("select name from direct_shelf where name in ('Rows', 'Pending 1') order by name"), [{ name: 'Pending 1' }, { name: 'Rows' }], 'the pending shelf was flushed with the volume');
 });

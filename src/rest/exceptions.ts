@@ -7,7 +7,7 @@
  * Both families are listed in docs/errors.md.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { errorDetailsFromAjv } from './validation.ts';
+import { errorDetailsFromAjv, type FieldErrors } from './validation.ts';
 
 /** An error body detail: a message, a list of messages, or messages keyed by field. */
 export type ErrorDetail = string | string[] | { [field: string]: ErrorDetail };
@@ -226,4 +226,15 @@ export function exceptionHandler(this: unknown, error: FastifyError, request: Fa
   if (exc.status >= 500) request.log.error({ err: error }, 'unhandled error');
   reply.headers(exc.headers).code(exc.status);
   return reply.send(exc.toBody());
+}
+
+/** The messages of a validation error: a list, or field-keyed messages of a nested object. */
+export function messagesOf(error: unknown): string[] | FieldErrors {
+  if (error instanceof ValidationError) {
+    const detail = error.detail;
+    if (Array.isArray(detail)) return detail;
+    if (typeof detail === 'string') return [detail];
+    return detail as FieldErrors;
+  }
+  throw error;
 }

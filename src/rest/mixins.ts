@@ -11,6 +11,7 @@ import { Conflict, ValidationError } from './exceptions.ts';
 import { compiledQuery, GenericAPIView, lazyQueryBuilder } from './generics.ts';
 import { ModelSerializer, type SerializerContext } from './serializers.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
+import { rowsToEntities } from './direct.ts';
 import { executePrepared } from './statements.ts';
 
 /**
@@ -76,12 +77,16 @@ export async function listAction(view: GenericAPIView, request: FastifyRequest):
 export async function createAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const serializer = view.getSerializer(request);
   const standard = view.performCreate === GenericAPIView.prototype.performCreate;
-  const ctx = validationContext(view, request, { partial: false, deferUniqueChecks: standard && serializer.defersUniqueChecks() });
+  // Related objects validate to rows when only the write sees them: no entity, no fork for a direct create.
+  const rowReader = standard && serializer.validatesToRows() ? readerOf(request) : undefined;
+  const ctx = validationContext(view, request, { partial: false, deferUniqueChecks: standard && serializer.defersUniqueChecks(), rowReader });
   const data = await serializer.runValidation(request.body as Record<string, unknown>, ctx);
-  const direct = standard && serializer.canCreateDirectly(request.em, data);
+  const em = rowReader ? readerOf(request) : request.em;
+  const direct = standard && serializer.canCreateDirectly(em, data);
+  if (!direct && rowReader) rowsToEntities(request.em, data);
   // Unique checks left to a one-statement INSERT run here when the write is not one.
   if (ctx.deferUniqueChecks && !direct) await serializer.validateUnique(data, ctx);
-  const write = direct ? () => serializer.createDirectly(request.em, data, ctx) : () => view.performCreate(request, data);
+  const write = direct ? () => serializer.createDirectly(em, data, ctx) : () => view.performCreate(request, data);
   const instance = await withIntegrity(view, request, write, !direct);
   const location = reply.request.routeOptions.config.detailUrl?.(request, instance);
   if (location) reply.header('location', location);
@@ -89,10 +94,10 @@ export async function createAction(view: GenericAPIView, request: FastifyRequest
   return (representNow(view, request, [instance], serializer) ?? (await view.represent(request, [instance], serializer)))[0];
 }
 
-/** The view's serializer context with what validation adds; `em` copied, since it is a getter of the context's class. */
+/** The view's serializer context with what validation adds; `em` stays a getter (a request forks on first use). */
 function validationContext<T extends object>(view: GenericAPIView, request: FastifyRequest, extra: T): SerializerContext & T {
   const base = view.getSerializerContext(request);
-  return { ...base, em: base.em, ...extra };
+  return Object.defineProperty({ ...base, ...extra }, 'em', { get: () => base.em, enumerable: true }) as SerializerContext & T;
 }
 
 /** GET item. */

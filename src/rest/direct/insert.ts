@@ -16,6 +16,7 @@ import {
 } from '@mikro-orm/core';
 import { runStatement } from '../statements.ts';
 import { directMeta, isColumn, isPlain, isPlainValue, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
+import { rowMetaOf } from './reads.ts';
 
 const insertPlans = new WeakMap<object, WeakMap<EntityMetadata, InsertPlan | null>>();
 
@@ -60,6 +61,12 @@ function insertPlanOf(em: EntityManager, meta: EntityMetadata): InsertPlan | nul
   return plan;
 }
 
+/** The key of a to-one value: a managed entity or reference, or a row of `findRowBy`. */
+function primaryKeyOf(value: object): unknown {
+  const rowMeta = rowMetaOf(value);
+  return rowMeta ? (value as AnyEntity)[rowMeta.primaryKeys[0]!] : helper(Reference.unwrapReference(value)).getPrimaryKey();
+}
+
 /** Whether `new Entity()` sets no property (no field initializers): MikroORM's `em.create` calls it. */
 function constructsEmpty(meta: EntityMetadata): boolean {
   try {
@@ -82,8 +89,10 @@ export function canInsertDirectly(em: EntityManager, entity: EntityRef, data: Re
   if (!meta || !insertPlanOf(em, meta)) return false;
   const config = em.config;
   if (config.get('forceUndefined')) return false;
-  const uow = em.getUnitOfWork() as ReturnType<EntityManager['getUnitOfWork']> & { getOrphanRemoveStack(): Set<object> };
-  if (uow.getPersistStack().size || uow.getRemoveStack().size || uow.getOrphanRemoveStack().size) return false;
+  // The app's global EntityManager (`readerOf` before a request forks) holds nothing of the request.
+  const context = em.getContext(false);
+  const uow = context.getUnitOfWork(false) as ReturnType<EntityManager['getUnitOfWork']> & { getOrphanRemoveStack(): Set<object> };
+  if (!context.global && (uow.getPersistStack().size || uow.getRemoveStack().size || uow.getOrphanRemoveStack().size)) return false;
   for (const [name, value] of Object.entries(data)) {
     const prop = meta.properties[name] as EntityProperty | undefined;
     if (!prop || !isColumn(prop) || isRaw(value)) return false;
@@ -93,6 +102,11 @@ export function canInsertDirectly(em: EntityManager, entity: EntityRef, data: Re
       continue;
     }
     if (isPlainValue(value)) continue;
+    const rowMeta = rowMetaOf(value);
+    if (rowMeta) {
+      if (rowMeta.class !== prop.targetMeta?.class || !isPlainValue((value as AnyEntity)[rowMeta.primaryKeys[0]!])) return false;
+      continue;
+    }
     const target = Reference.unwrapReference(value as object) as object;
     if (!Utils.isEntity(target)) return false;
     const wrapped = helper(target);
@@ -135,7 +149,7 @@ export async function insertDirectly(em: EntityManager, entity: EntityRef, data:
     const value = row[prop.name];
     if (value === undefined) continue;
     set += 2 ** i;
-    params.push(prop.kind === ReferenceKind.SCALAR || value === null || isPlainValue(value) ? value : helper(Reference.unwrapReference(value as object)).getPrimaryKey());
+    params.push(prop.kind === ReferenceKind.SCALAR || value === null || isPlainValue(value) ? value : primaryKeyOf(value as object));
   }
   for (const name of unique) params.push(row[name]);
   const key = unique.length ? `${set}\u0000${unique.join('\u0000')}` : String(set);

@@ -35,6 +35,12 @@ export interface ValidationContext<E = object> extends SerializerContext {
    * (`ModelSerializer.defersUniqueChecks`): `runValidation` then leaves them to the write.
    */
   deferUniqueChecks?: boolean;
+  /**
+   * Set by `createAction` when nothing but the write sees validated related objects
+   * (`ModelSerializer.validatesToRows`): related fields read with it and may answer rows by
+   * property (`findRowBy`) instead of entities, sparing the entity and the EntityManager fork.
+   */
+  rowReader?: EntityManager;
 }
 
 /** Options every declared field takes (DRF's core arguments), besides the `FieldOptions` of columns. */

@@ -7,7 +7,7 @@
 import type { EntityManager, InferEntity } from '@mikro-orm/core';
 import { atomic } from '../database.ts';
 import { canInsertDirectly, exists, insertDirectly, readsDirectly } from '../direct.ts';
-import { SetupError, ValidationError } from '../exceptions.ts';
+import { messagesOf, SetupError, ValidationError } from '../exceptions.ts';
 import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
 import { isPromiseLike } from '../promises.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
@@ -174,7 +174,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
         try {
           attrs[field.name] = await field.field.toInternalValue(attrs[field.name], ctx as ValidationContext);
         } catch (error) {
-          errors[field.name] = detailOf(error);
+          errors[field.name] = messagesOf(error);
           continue;
         }
       }
@@ -185,7 +185,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
         // Most hooks answer at once: no tick for them.
         attrs[field.name] = isPromiseLike(value) ? await value : value;
       } catch (error) {
-        errors[field.name] = detailOf(error);
+        errors[field.name] = messagesOf(error);
       }
     }
     if (!ctx.deferUniqueChecks || Object.keys(errors).length) await this.checkUnique(attrs, ctx, errors);
@@ -194,7 +194,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
       return (await this.validate(attrs as Partial<In>, ctx)) ?? (attrs as Partial<In>);
     } catch (error) {
       if (error instanceof ValidationError && !Array.isArray(error.detail)) throw error;
-      throw new ValidationError({ [NON_FIELD_ERRORS]: detailOf(error) as string[] });
+      throw new ValidationError({ [NON_FIELD_ERRORS]: messagesOf(error) as string[] });
     }
   }
 
@@ -272,9 +272,22 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
    * entity, nothing else pending in `em`, no event subscribers).
    */
   canCreateDirectly(em: EntityManager, validated: Partial<In>): boolean {
-    if (this.create !== ModelSerializer.prototype.create || this.toEntityData !== ModelSerializer.prototype.toEntityData) return false;
+    if (!this.#writesAsDefault()) return false;
     if (Object.values(validated).some((value) => value instanceof PendingCreate || value instanceof NestedWrite)) return false;
     return canInsertDirectly(em, this.entity, this.entityData(validated as Record<string, unknown>));
+  }
+
+  /**
+   * Whether validated related objects may be rows instead of entities (`ValidationContext.rowReader`):
+   * no `validate`, `create` or `toEntityData` of its own and no `validate<Field>` hook on a related field sees them.
+   */
+  validatesToRows(): boolean {
+    const hooks = this.#hookNames;
+    return this.validate === ModelSerializer.prototype.validate && this.#writesAsDefault() && this.writableFields.every((f, i) => !f.field || !(hooks[i]! in this));
+  }
+
+  #writesAsDefault(): boolean {
+    return this.create === ModelSerializer.prototype.create && this.toEntityData === ModelSerializer.prototype.toEntityData;
   }
 
   /**
@@ -384,15 +397,4 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     this.#flat ??= this.fields.every((f) => f.writeOnly || !f.field);
     return this.#flat;
   }
-}
-
-/** The messages of a validation error: a list, or field-keyed messages of a nested object. */
-function detailOf(error: unknown): string[] | FieldErrors {
-  if (error instanceof ValidationError) {
-    const detail = error.detail;
-    if (Array.isArray(detail)) return detail;
-    if (typeof detail === 'string') return [detail];
-    return detail as FieldErrors;
-  }
-  throw error;
 }

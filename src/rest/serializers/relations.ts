@@ -7,7 +7,7 @@
  */
 import type { EntityManager, InferEntity, Primary } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
-import { exists, findOneBy } from '../direct.ts';
+import { exists, findOneBy, findRowBy } from '../direct.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import { valueSchemaOf, type PropertyMeta } from '../fields.ts';
 import { executePrepared } from '../statements.ts';
@@ -328,7 +328,9 @@ export class SlugRelatedField<
   override async toInternalValue(data: unknown, ctx: ValidationContext): Promise<unknown> {
     if (data === null) return null;
     if (typeof data === 'object' || typeof data === 'boolean') throw new ValidationError('Invalid value.');
-    const found = await findOneBy(requireEm(this, ctx), this.target, { [this.slugField]: data });
+    const where = { [this.slugField]: data };
+    const row = ctx.rowReader && (await findRowBy(ctx.rowReader, this.target, where));
+    const found = row !== undefined ? row : await findOneBy(requireEm(this, ctx), this.target, where);
     if (found) return found;
     if (this.options.createIfMissing) return new PendingCreate(this.target, { [this.slugField]: data });
     throw new ValidationError(`Object with ${this.slugField}=${String(data)} does not exist.`);
