@@ -222,21 +222,33 @@ async function cpuOf(pid: number | undefined): Promise<number> {
   }
 }
 
-/** CPU time of every PostgreSQL process on this machine, in microseconds. */
-async function postgresCpu(): Promise<number> {
+/** CPU time of each PostgreSQL process on this machine by pid, in microseconds (empty where /proc is absent). */
+async function postgresCpu(): Promise<Map<string, number>> {
+  const byPid = new Map<string, number>();
   try {
-    let total = 0;
     for (const pid of await readdir('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
       if (!stat.includes('(postgres)')) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * TICK_US;
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * TICK_US);
     }
-    return total;
   } catch {
-    return Number.NaN;
+    // No /proc: no figure.
   }
+  return byPid;
+}
+
+/**
+ * PostgreSQL's CPU time between two readings: processes alive at the end count from their first
+ * reading (or from zero when they started since); processes that exited meanwhile (autovacuum
+ * workers) are left out, so the figure never goes negative. NaN without /proc.
+ */
+function postgresCpuSince(before: Map<string, number>, after: Map<string, number>): number {
+  if (!after.size) return Number.NaN;
+  let total = 0;
+  for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
+  return total;
 }
 
 async function load(server: Server, endpoint: Endpoint, mode: 'page' | 'all', seconds: number): Promise<Sample> {
@@ -249,7 +261,7 @@ async function load(server: Server, endpoint: Endpoint, mode: 'page' | 'all', se
     p99: result.latency.p99,
     failures: result.errors + result.non2xx,
     serverCpu: (server1 - server0) / total,
-    databaseCpu: (database1 - database0) / total,
+    databaseCpu: postgresCpuSince(database0, database1) / total,
   };
 }
 
