@@ -2,7 +2,7 @@ import { defineEntity, p, wrap, type EntityManager } from '@mikro-orm/core';
 import Fastify, { type FastifyRequest } from 'fastify';
 import t from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
-import { canInsertDirectly, exists, findOneBy, findOneWithRelated, insertDirectly } from '../src/rest/direct.ts';
+import { canInsertDirectly, exists, findOneBy, findOneWithRelated, findRowBy, insertDirectly, rowMetaOf, rowsToEntities } from '../src/rest/direct.ts';
 import {
   APIClient,
   authEntities,
@@ -322,4 +322,16 @@ t.test('a shelf read as a row becomes the entity when the create is not the one 
   t.equal(res.statusCode, 201);
   t.match(res.json(), { code: 'ROWS-1', shelf: 'Rows', shelfDetail: { name: 'Rows' } });
   t.same(await rows("select name from direct_shelf where name in ('Rows', 'Pending 1') order by name"), [{ name: 'Pending 1' }, { name: 'Rows' }], 'the pending shelf was flushed with the volume');
+});
+
+t.test('findRowBy reads the row on the app\'s EntityManager; rowsToEntities makes the entity findOneBy makes', async (t) => {
+  await client.post('/api/volumes/', { title: 'Lookup', code: 'ROWS-2', shelf: 'Row lookups' });
+  const row = await findRowBy(db.orm.em, Shelf, { name: 'Row lookups' });
+  t.equal(rowMetaOf(row)?.className, 'Shelf');
+  t.equal(await findRowBy(db.orm.em, Shelf, { name: 'No such shelf' }), null);
+  const em = fork();
+  const data = rowsToEntities(em, { shelf: row, title: 'kept' });
+  t.equal(data.title, 'kept');
+  t.equal(data.shelf, await findOneBy(em, Shelf, { name: 'Row lookups' }), 'the same managed entity');
+  t.same(wrap(data.shelf as object).toObject(), wrap((await findOneBy(fork(), Shelf, { name: 'Row lookups' }))!).toObject());
 });

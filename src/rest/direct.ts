@@ -9,5 +9,5 @@
  * it, as before.
  */
 export { readsDirectly } from './direct/plain.ts';
-export { exists, findOneBy, findOneWithRelated, findRowBy, findRowWithRelated, mergeRow, rowMetaOf, rowsToEntities } from './direct/reads.ts';
+export { exists, findOneBy, findOneWithRelated, findRowBy, findRowWithRelated, mergeJoinedRow, mergeRow, rowMetaOf, rowsToEntities } from './direct/reads.ts';
 export { canInsertDirectly, insertDirectly } from './direct/insert.ts';

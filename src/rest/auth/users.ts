@@ -5,7 +5,7 @@
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { findOneWithRelated, findRowWithRelated, mergeRow } from '../direct.ts';
+import { findOneWithRelated, findRowWithRelated, mergeJoinedRow } from '../direct.ts';
 import type { Row } from '../statements.ts';
 import { dummyHash, hashPassword, needsRehash, unusablePassword, verifyPassword } from './passwords.ts';
 import { Group, Permission, Session, Token, User } from './models.ts';
@@ -174,7 +174,7 @@ export async function readTokenRows(em: EntityManager, key: string): Promise<{ t
   const found = await findRowWithRelated(em, Token, { keyHash: sha256(key) }, 'user');
   if (!found) return found;
   const { own: token, related: user, target } = found;
-  return { token, user, make: (into) => mergeRow<User>(into, target, user!) };
+  return { token, user, make: (into) => mergeJoinedRow<User>(into, target, user!) };
 }
 
 /** Revokes one token (an entity or a `TokenRow`), or every token of a user; returns how many were revoked. */

@@ -79,8 +79,7 @@ export async function findOneBy<T extends object = AnyEntity>(em: EntityManager,
   const direct = await directLookup(em, entity, where, 'findOne', columnNames);
   if (direct) {
     const [data] = await direct.query.run(em, direct.values);
-    if (!data) return null;
-    return em.getEntityFactory().create(direct.meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
+    return data ? mergeRow<T>(em, direct.meta, data) : null;
   }
   return (await em.findOne(entity as never, where as never)) as T | null;
 }
@@ -131,7 +130,7 @@ export async function findRowWithRelated(
   entity: EntityRef,
   where: Record<string, unknown>,
   relation: string,
-): Promise<{ own: Row; related: Row | null; target: EntityMetadata } | null | undefined> {
+): Promise<{ own: Row; related: Row | null; meta: EntityMetadata; target: EntityMetadata } | null | undefined> {
   const meta = directMeta(em, entity);
   const prop = meta?.properties[relation] as EntityProperty | undefined;
   const target = prop && isColumn(prop) && prop.kind !== ReferenceKind.SCALAR ? directMeta(em, prop.targetMeta!.class) : null;
@@ -149,12 +148,17 @@ export async function findRowWithRelated(
     for (const [alias, field] of plan.related) related[field] = row[alias];
     related = driver.mapResult(related, target) as Row;
   }
-  return { own: driver.mapResult(own, meta) as Row, related, target };
+  return { own: driver.mapResult(own, meta) as Row, related, meta, target };
 }
 
-/** The entity of a row `findRowWithRelated` or a direct read mapped, merged into `em` as `em.findOne` merges what it loads. */
+/** The entity of a row a direct read mapped, merged into `em` as `em.findOne` merges what it loads. */
 export function mergeRow<T extends object = AnyEntity>(em: EntityManager, meta: EntityMetadata, data: Row): T {
-  const entity = em.getEntityFactory().create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
+  return em.getEntityFactory().create(meta.class, data as never, { merge: true, convertCustomTypes: true }) as T;
+}
+
+/** `mergeRow` for the related row of `findRowWithRelated`, marked populated as `populate` marks it. */
+export function mergeJoinedRow<T extends object = AnyEntity>(em: EntityManager, meta: EntityMetadata, data: Row): T {
+  const entity = mergeRow<T>(em, meta, data);
   helper(entity).populated();
   return entity;
 }
@@ -175,9 +179,9 @@ export async function findOneWithRelated<T extends object = AnyEntity>(
   const found = await findRowWithRelated(em, entity, where, relation);
   if (found === undefined) return (await em.findOne(entity as never, where as never, { populate: [relation] as never })) as T | null;
   if (found === null) return null;
-  const loaded = found.related && mergeRow(em, found.target, found.related);
+  const loaded = found.related && mergeJoinedRow(em, found.target, found.related);
   if (options.row) return (loaded ? Object.assign(found.own, { [relation]: loaded }) : found.own) as T;
-  return em.getEntityFactory().create(directMeta(em, entity)!.class, found.own as never, { merge: true, convertCustomTypes: true }) as T;
+  return mergeRow<T>(em, found.meta, found.own);
 }
 
 /** The joined select of `findOneWithRelated`: its SQL, and which aliased column of a row is which column of each entity. */
