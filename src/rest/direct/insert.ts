@@ -15,7 +15,7 @@ import {
   type EntityProperty,
 } from '@mikro-orm/core';
 import { runStatement } from '../statements.ts';
-import { directMeta, isColumn, isPlain, isPlainValue, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
+import { directMeta, isColumn, isPlain, isPlainValue, requestUnitOfWork, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
 import { rowMetaOf } from './reads.ts';
 
 const insertPlans = new WeakMap<object, WeakMap<EntityMetadata, InsertPlan | null>>();
@@ -89,10 +89,8 @@ export function canInsertDirectly(em: EntityManager, entity: EntityRef, data: Re
   if (!meta || !insertPlanOf(em, meta)) return false;
   const config = em.config;
   if (config.get('forceUndefined')) return false;
-  // The app's global EntityManager (`readerOf` before a request forks) holds nothing of the request.
-  const context = em.getContext(false);
-  const uow = context.getUnitOfWork(false) as ReturnType<EntityManager['getUnitOfWork']> & { getOrphanRemoveStack(): Set<object> };
-  if (!context.global && (uow.getPersistStack().size || uow.getRemoveStack().size || uow.getOrphanRemoveStack().size)) return false;
+  const uow = requestUnitOfWork(em) as (ReturnType<EntityManager['getUnitOfWork']> & { getOrphanRemoveStack(): Set<object> }) | null;
+  if (uow && (uow.getPersistStack().size || uow.getRemoveStack().size || uow.getOrphanRemoveStack().size)) return false;
   for (const [name, value] of Object.entries(data)) {
     const prop = meta.properties[name] as EntityProperty | undefined;
     if (!prop || !isColumn(prop) || isRaw(value)) return false;

@@ -66,15 +66,18 @@ export function directMeta(em: EntityManager, entity: EntityRef): EntityMetadata
 }
 
 /**
- * Whether a read of `meta` may skip `em.findOne`'s preliminaries: no flush due first, no filters,
- * the identity map on. The app's global EntityManager (`readerOf` before a request forks) holds
- * nothing of the request to flush.
+ * The unit of work that may hold changes of this request: `em`'s (or its context's); `null` for the
+ * app's global EntityManager (`readerOf` before a request forks), which holds none.
  */
+export function requestUnitOfWork(em: EntityManager): ReturnType<EntityManager['getUnitOfWork']> | null {
+  const context = em.getContext(false);
+  return context.global ? null : context.getUnitOfWork(false);
+}
+
+/** Whether a read of `meta` may skip `em.findOne`'s preliminaries: no flush due first, no filters, the identity map on. */
 export async function readsDirectly(em: EntityManager, meta: EntityMetadata): Promise<boolean> {
   const config = em.config;
-  if (config.get('disableIdentityMap') || config.get('flushMode') === FlushMode.ALWAYS) return false;
-  const context = em.getContext(false);
-  if (!context.global && context.getUnitOfWork(false).shouldAutoFlush(meta)) return false;
+  if (config.get('disableIdentityMap') || config.get('flushMode') === FlushMode.ALWAYS || requestUnitOfWork(em)?.shouldAutoFlush(meta)) return false;
   const where = {};
   return (await em.applyFilters(meta.class, where, {}, 'read')) === where;
 }
