@@ -50,12 +50,11 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
   // `request.user` makes a user an authenticator left lazy on first read, and keeps it.
   app.decorateRequest('user', {
     getter(this: FastifyRequest) {
-      const slot = this as unknown as { [USER_SLOT]: RequestUser | LazyUser | null };
-      const user = slot[USER_SLOT];
-      return user instanceof LazyUser ? (slot[USER_SLOT] = user.make()) : user;
+      const user = this[USER_SLOT];
+      return user instanceof LazyUser ? (this[USER_SLOT] = user.make()) : user;
     },
     setter(this: FastifyRequest, user: RequestUser | null) {
-      (this as unknown as { [USER_SLOT]: RequestUser | null })[USER_SLOT] = user;
+      this[USER_SLOT] = user;
     },
   });
   app.decorateRequest('auth', null);

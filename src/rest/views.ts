@@ -38,7 +38,7 @@ export const USER_SLOT = Symbol('fastrest.user');
 
 /** Whether the request has a user, without making one an authenticator left lazy (permissions ask this). */
 export function hasUser(request: FastifyRequest): boolean {
-  return (request as unknown as { [USER_SLOT]: unknown })[USER_SLOT] != null;
+  return request[USER_SLOT] != null;
 }
 
 /** An authenticator's answer: the user (or a `LazyUser`) and the credentials. */
@@ -84,6 +84,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated user, or `null` (anonymous). */
     user: RequestUser | null;
+    /** What `request.user` reads: the user, a `LazyUser` not made yet, or `null`. */
+    [USER_SLOT]: RequestUser | LazyUser | null;
     /** The credentials the user was authenticated with (a token, a session...). */
     auth: unknown;
     /** The authenticator that accepted the request. */
@@ -281,7 +283,7 @@ function authenticateWith(view: APIView, request: FastifyRequest, authenticators
 }
 
 function accept(request: FastifyRequest, authenticator: Authenticator, result: AuthResult): void {
-  (request as unknown as { [USER_SLOT]: unknown })[USER_SLOT] = result.user;
+  request[USER_SLOT] = result.user;
   request.auth = result.auth;
   request.successfulAuthenticator = authenticator;
 }
