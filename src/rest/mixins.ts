@@ -81,6 +81,7 @@ export async function createAction(view: GenericAPIView, request: FastifyRequest
   const rowReader = standard && serializer.validatesToRows() ? readerOf(request) : undefined;
   const ctx = validationContext(view, request, { partial: false, deferUniqueChecks: standard && serializer.defersUniqueChecks(), rowReader });
   const data = await serializer.runValidation(request.body as Record<string, unknown>, ctx);
+  // Asked again: a validation hook may have forked the request's EntityManager (then it is the one to check).
   const em = rowReader ? readerOf(request) : request.em;
   const direct = standard && serializer.canCreateDirectly(em, data);
   if (!direct && rowReader) rowsToEntities(request.em, data);

@@ -40,6 +40,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   #hooks?: string[];
   #schemas?: SerializerSchemas<Out, In>;
   #defersUniqueChecks?: boolean;
+  #validatesToRows?: boolean;
   #sources?: Map<string, string>;
 
   /** Declares a serializer for `entity`; the returned class is meant to be extended. */
@@ -277,13 +278,10 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     return canInsertDirectly(em, this.entity, this.entityData(validated as Record<string, unknown>));
   }
 
-  /**
-   * Whether validated related objects may be rows instead of entities (`ValidationContext.rowReader`):
-   * no `validate`, `create` or `toEntityData` of its own and no `validate<Field>` hook on a related field sees them.
-   */
+  /** Whether related objects may validate to rows (`ValidationContext.rowReader`): no own `validate`, `create`, `toEntityData` or related field's `validate<Field>` sees them. */
   validatesToRows(): boolean {
-    const hooks = this.#hookNames;
-    return this.validate === ModelSerializer.prototype.validate && this.#writesAsDefault() && this.writableFields.every((f, i) => !f.field || !(hooks[i]! in this));
+    this.#validatesToRows ??= this.validate === ModelSerializer.prototype.validate && this.#writesAsDefault() && this.writableFields.every((f, i) => !f.field || !(this.#hookNames[i]! in this));
+    return this.#validatesToRows;
   }
 
   #writesAsDefault(): boolean {
