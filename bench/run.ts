@@ -10,10 +10,11 @@
  *   BENCH_DATABASE_URL  server to create the database on (default DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_ROUNDS        measured runs per server and endpoint (default 5)
  *   BENCH_DURATION      seconds per run (default 4)
- *   BENCH_WARMUP        warm-up seconds per server and endpoint (default 3)
+ *   BENCH_WARMUP        warm-up seconds per server and endpoint (default 10: fastrest's throughput climbs for about
+ *                       8 s after it starts while V8 optimises its code, the raw server's for about 4 s)
  *   BENCH_CONNECTIONS   concurrent connections (default 10, the size of both pools)
  *   BENCH_ONLY          comma-separated endpoints to run (list,retrieve,create)
- *   BENCH_PROFILE       a folder: run the Library under `node --cpu-prof` and write its profile there
+ *   BENCH_PROFILE       a folder: run both servers under `node --cpu-prof`, profiles in <folder>/fastrest and <folder>/raw
  *   BENCH_OUT           a file to write the Markdown report to
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,17 +32,18 @@ const env = process.env;
 const serverUrl = env['BENCH_DATABASE_URL'] || env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
 const rounds = positive('BENCH_ROUNDS', 5);
 const duration = positive('BENCH_DURATION', 4);
-const warmup = positive('BENCH_WARMUP', 3);
+const warmup = positive('BENCH_WARMUP', 10);
 const connections = positive('BENCH_CONNECTIONS', 10);
 const BOOKS = 10_000;
 const PAGE = 20;
-const DEADLINE_MS = 290_000;
 const endpoints = ['retrieve', 'list', 'create'] as const;
 type Endpoint = (typeof endpoints)[number];
 const only = (env['BENCH_ONLY'] ?? '').split(',').filter(Boolean) as Endpoint[];
 const selected = endpoints.filter((e) => !only.length || only.includes(e));
 const targets: Record<Endpoint, number> = { retrieve: 0.85, list: 0.85, create: 0.8 };
 const started = Date.now();
+/** The run gives up by itself past this: setup, then every load with half again as margin. */
+const DEADLINE_MS = (60 + 1.5 * selected.length * 2 * (warmup + rounds * duration)) * 1000;
 
 function positive(name: string, fallback: number): number {
   const value = Number(env[name] ?? fallback);
@@ -295,19 +297,19 @@ async function main(): Promise<number> {
     created = true;
     await prepare(url);
     const profile = env['BENCH_PROFILE'];
-    library = await startServer('fastrest', './library-server.ts', { DATABASE_URL: url }, profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
+    const profiled = (server: Server['name']) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${server}`] : []);
+    library = await startServer('fastrest', './library-server.ts', { DATABASE_URL: url }, profiled('fastrest'));
     const mode = await listMode(library);
-    raw = await startServer('raw', './raw-server.ts', { DATABASE_URL: url, LIST: mode });
+    raw = await startServer('raw', './raw-server.ts', { DATABASE_URL: url, LIST: mode }, profiled('raw'));
     await checkSameAnswers(raw, library, mode);
     const listMeaning = mode === 'page' ? `one page: GET /api/books/?limit=${PAGE}&offset=<random> (count + page)` : `every row: GET /api/books/ (${BOOKS.toLocaleString('en')} books, unpaginated)`;
     log(`same answers from both servers; list = ${listMeaning}`);
 
-    for (const endpoint of selected) {
-      for (const server of [raw, library]) await load(server, endpoint, mode, warmup);
-    }
-    log(`warmed up; measuring ${rounds} x ${duration} s per server and endpoint, ${connections} connections`);
+    log(`measuring ${rounds} x ${duration} s per server and endpoint after ${warmup} s of warm-up, ${connections} connections`);
     const samples = new Map<string, Sample[]>();
     for (const endpoint of selected) {
+      // Warmed right before its rounds: the other endpoints' loads in between would leave it colder.
+      for (const server of [raw, library]) await load(server, endpoint, mode, warmup);
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? [raw, library] : [library, raw];
         for (const server of order) {
