@@ -132,6 +132,16 @@ t.test('extra actions are routed on the collection and on an item, with names', 
   t.equal((await client.post('/api/notes/abc/pin/')).statusCode, 404);
 });
 
+t.test("an item lookup reads a numeric key as decimal text, as Django's int() does, so 0x1 and 1e0 are 404s", async (t) => {
+  for (const key of ['0x1', '1e0', '0b1', '0o1', '1.0', 'Infinity']) {
+    const res = await client.get(`/api/notes/${key}/`);
+    t.equal(res.statusCode, 404, key);
+    t.same(res.data, { detail: 'Not found.' }, key);
+  }
+  t.equal((await client.post('/api/notes/0x2/pin/')).statusCode, 404, 'item actions too');
+  for (const key of ['1', '+1', '%201', '001']) t.equal((await client.get(`/api/notes/${key}/`)).data.title, 'First', key);
+});
+
 t.test('extra action routes answer Allow, OPTIONS, HEAD and 405 like the others', async (t) => {
   const wrong = await client.get('/api/notes/1/pin/');
   t.equal(wrong.statusCode, 405);
