@@ -65,7 +65,7 @@ class CatalogueViewSet extends ModelViewSet<ItemSerializer> {
     status: ['exact', 'in'],
     publishedOn: ['exact', 'gte', 'isnull'],
     shelf: ['exact', 'in', 'isnull'],
-    shelf__name: ['exact', 'icontains'],
+    shelf__name: ['exact', 'icontains', 'isnull'],
     shelf__floor: ['gte'],
   };
   override searchFields: SearchFields<ItemSerializer> = ['title', '^subtitle', '=code', '=id', 'shelf__name'];
@@ -165,6 +165,8 @@ t.test('filtering a catalogue of items (one database, read-only until the last t
       [{ shelf__isnull: 'true' }, [4]],
       [{ shelf__name: 'Computing' }, [2, 5]],
       [{ shelf__name__icontains: 'A' }, [1, 3, 6]],
+      [{ shelf__name__isnull: 'true' }, [4]],
+      [{ shelf__name__isnull: 'false' }, [1, 2, 3, 5, 6]],
       [{ shelf__floor__gte: '2' }, [2, 5, 6]],
       [{ shelf__name__icontains: 'a', inStock: 'true', price__lt: '40' }, [1, 6]],
     ];
