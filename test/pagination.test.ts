@@ -165,6 +165,12 @@ t.test('page number pagination answers like DRF', async (t) => {
     t.equal(spaced.data.next, 'http://api.test/api/pages/?search=Tolkien+0&page_size=1&page=2', 'values are re-encoded, new parameters go last');
   });
 
+  await t.test('links keep the host as the request names it, an explicit default port included', async (t) => {
+    const res = await client.get('/api/pages/?page=2', { headers: { host: 'api.test:80' } });
+    t.equal(res.data.next, 'http://api.test:80/api/pages/?page=3');
+    t.equal(res.data.previous, 'http://api.test:80/api/pages/');
+  });
+
   await t.test('page=last is the last page', async (t) => {
     const res = await client.get('/api/pages/?page=last', host);
     t.equal(res.statusCode, 200);

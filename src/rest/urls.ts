@@ -18,6 +18,19 @@ export function absoluteUrl(request: FastifyRequest, path: string): string {
   return `${origin(request)}${path}`;
 }
 
+/**
+ * The absolute URL of this request with some query parameters set or (with `null`) removed, the
+ * others kept. The host is the request's as sent: an explicit `:80` stays, as in DRF's links.
+ */
+export function withQuery(request: FastifyRequest, changes: Record<string, string | number | null>): string {
+  const url = new URL(request.url, 'http://path.only');
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) url.searchParams.delete(key);
+    else url.searchParams.set(key, String(value));
+  }
+  return `${origin(request)}${url.pathname}${url.search}`;
+}
+
 /** Route templates by name; filled by routers, read by views and renderers. */
 export class UrlRegistry {
   readonly #templates = new Map<string, string>();

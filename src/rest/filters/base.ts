@@ -48,16 +48,6 @@ export function queryParam(request: FastifyRequest, name: string): string | unde
   return last === undefined || last === null ? undefined : String(last);
 }
 
-/** The absolute URL of this request with some query parameters replaced (a value) or removed (`null`). */
-export function urlWith(request: FastifyRequest, changes: Record<string, string | null>): string {
-  const url = new URL(request.url, origin(request));
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) url.searchParams.delete(key);
-    else url.searchParams.set(key, value);
-  }
-  return url.toString();
-}
-
 /**
  * What a GET form needs to reload the list with new values for `own` parameters: the absolute
  * URL of the list without a query, and the other parameters as hidden inputs (the paginator's
@@ -67,8 +57,7 @@ export function formTarget(request: FastifyRequest, view: GenericAPIView, own: I
   const url = new URL(request.url, origin(request));
   const drop = new Set([...own, ...Object.keys(view.getPaginator(request)?.getQuerystringProperties(view) ?? {})]);
   const hidden = [...url.searchParams].filter(([name]) => !drop.has(name)).map(([name, value]) => ({ name, value }));
-  url.search = '';
-  return { action: url.toString(), hidden };
+  return { action: `${origin(request)}${url.pathname}`, hidden };
 }
 
 /** Escapes LIKE's wildcards (and its escape character) so a value matches literally. */

@@ -8,7 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer, SerializerOutput } from '../serializers.ts';
-import { BaseFilterBackend, escapeLike, formTarget, queryParam, urlWith, type AnyQueryBuilder, type FilterHtml } from './base.ts';
+import { BaseFilterBackend, escapeLike, formTarget, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
+import { withQuery } from '../urls.ts';
 import { kindName, nest, parseValue, resolvePath, valueHint, type FieldPath, type ValueKind } from './values.ts';
 
 /** Every lookup `FieldFilterBackend` knows, as django-filter names them. */
@@ -212,7 +213,7 @@ export class FieldFilterBackend extends BaseFilterBackend {
       };
     });
     const target = formTarget(request, view, params.map((p) => p.param));
-    const reset = urlWith(request, Object.fromEntries(params.map((p) => [p.param, null])));
+    const reset = withQuery(request, Object.fromEntries(params.map((p) => [p.param, null])));
     return { template: 'filters/fields', context: { ...target, fields, resetUrl: reset } };
   }
 }

@@ -7,7 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer } from '../serializers.ts';
-import { BaseFilterBackend, queryParam, urlWith, type AnyQueryBuilder, type FilterHtml } from './base.ts';
+import { BaseFilterBackend, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
+import { withQuery } from '../urls.ts';
 import type { FieldPathOf } from './lookups.ts';
 import { nest, resolvePath, type FieldPath } from './values.ts';
 
@@ -107,7 +108,7 @@ export class OrderingFilter extends BaseFilterBackend {
       [field.name, `-${field.name}`].map((key) => ({
         key,
         label: `${field.label} - ${key.startsWith('-') ? 'descending' : 'ascending'}`,
-        url: urlWith(request, { [this.orderingParam]: key }),
+        url: withQuery(request, { [this.orderingParam]: key }),
         active: key === current,
       })),
     );

@@ -8,7 +8,6 @@ import fastJson from 'fast-json-stringify';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
-import { origin } from '../urls.ts';
 
 /** A JSON Schema, as plain data. */
 export type JsonSchema = Record<string, unknown>;
@@ -80,16 +79,6 @@ export function rawQueryParam(request: FastifyRequest, name: string): string | u
   const start = request.url.indexOf('?');
   if (start < 0) return undefined;
   return new URLSearchParams(request.url.slice(start + 1)).getAll(name).at(-1);
-}
-
-/** The absolute URL of this request with some query parameters set or (with `null`) removed; the others are kept. */
-export function replaceQuery(request: FastifyRequest, changes: Record<string, string | number | null>): string {
-  const url = new URL(request.url, origin(request));
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) url.searchParams.delete(key);
-    else url.searchParams.set(key, String(value));
-  }
-  return url.toString();
 }
 
 /** The page size a paginator with these options gives a request: the client's (capped), else its default, else the app's. */

@@ -11,7 +11,8 @@ import { NotFound, SetupError } from '../exceptions.ts';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
-import { BasePagination, linkSchema, pageSizeOf, rawQueryParam, replaceQuery, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
+import { BasePagination, linkSchema, pageSizeOf, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
+import { withQuery } from '../urls.ts';
 import { pageSizeProperty } from './page-number.ts';
 
 /** One term of a cursor's ordering, resolved to its column. */
@@ -133,7 +134,7 @@ export class CursorPagination extends BasePagination {
       }),
     );
 
-    const link = (at: CursorPosition) => replaceQuery(request, { [this.cursorQueryParam]: this.encodeCursor(request, context, at) });
+    const link = (at: CursorPosition) => withQuery(request, { [this.cursorQueryParam]: this.encodeCursor(request, context, at) });
     const hasNext = backward || hasMore;
     const hasPrevious = backward ? hasMore : position !== null;
     const first = positions[0];

@@ -7,7 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
-import { BasePagination, pageLinks, positiveInt, rawQueryParam, replaceQuery, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
+import { BasePagination, pageLinks, positiveInt, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
+import { withQuery } from '../urls.ts';
 import { countRows, reconcile, type CountMode } from './count.ts';
 import { envelopeSchema, pageSizeProperty } from './page-number.ts';
 
@@ -98,7 +99,7 @@ export class LimitOffsetPagination extends BasePagination {
 
   /** The absolute URL of the rows from `offset`; offset 0 (or less) drops the parameter, as in DRF. */
   windowUrl(request: FastifyRequest, limit: number, offset: number): string {
-    return replaceQuery(request, { [this.limitQueryParam]: limit, [this.offsetQueryParam]: offset > 0 ? offset : null });
+    return withQuery(request, { [this.limitQueryParam]: limit, [this.offsetQueryParam]: offset > 0 ? offset : null });
   }
 
   getResponseSchema(itemName: string): JsonSchema & { $id: string } {

@@ -14,11 +14,12 @@ import {
   pageSizeOf,
   positiveInt,
   rawQueryParam,
-  replaceQuery,
+ 
   type JsonSchema,
   type PaginationHtml,
 } from './base.ts';
 import { countRows, reconcile, type CountMode } from './count.ts';
+import { withQuery } from '../urls.ts';
 
 interface PageState {
   page: number;
@@ -111,7 +112,7 @@ export class PageNumberPagination extends BasePagination {
 
   /** The absolute URL of a page of this list; the first page's drops the page parameter, as in DRF. */
   pageUrl(request: FastifyRequest, page: number): string {
-    return replaceQuery(request, { [this.pageQueryParam]: page === 1 ? null : page });
+    return withQuery(request, { [this.pageQueryParam]: page === 1 ? null : page });
   }
 
   getResponseSchema(itemName: string): JsonSchema & { $id: string } {
