@@ -215,3 +215,25 @@ t.test("the coercion guard refuses what Ajv's coercion would wrongly accept", as
     t.same(coercionGuard({ type: 'string' }, 'x', resolve), [], 'a schema without properties has nothing to guard');
   });
 });
+
+t.test('numeric path parameters accept decimal text only, as Python reads numbers; other parameters are left to Ajv', async (t) => {
+  const schema = {
+    type: 'object',
+    properties: { id: { type: 'integer' }, price: { type: 'number' }, slug: { type: 'string' } },
+    required: ['id', 'price', 'slug'],
+  };
+  const validate = buildValidator({}, serverOptions().ajv)({ schema, httpPart: 'params', method: 'GET', url: '/:id/:price/:slug/' });
+  const check = (id: string, price: string, slug = '0x1') => {
+    const params: Record<string, unknown> = { id, price, slug };
+    return { valid: validate(params), params, errors: validate.errors };
+  };
+  const ok = check(' +7 ', '-1.5e3');
+  t.equal(ok.valid, true);
+  t.same(ok.params, { id: 7, price: -1500, slug: '0x1' }, 'decimal text is coerced as before; a string parameter keeps any text');
+  t.equal(check('1', '.5').valid, true);
+  for (const id of ['0x1', '1e0', '0b1', '1.0', 'Infinity', '']) t.equal(check(id, '1').valid, false, `id ${JSON.stringify(id)}`);
+  for (const price of ['0x1', '0b1', 'Infinity', 'NaN', '1e', '.']) t.equal(check('1', price).valid, false, `price ${JSON.stringify(price)}`);
+  t.match(check('0x1', '1').errors, [{ instancePath: '/id', keyword: 'type', params: { type: 'integer' } }], 'the refusal is a type error on the parameter');
+  t.equal(validate({ id: '1', price: '1' }), false, "Ajv's own checks still run after the guard (slug is required)");
+  t.match(validate.errors, [{ keyword: 'required', params: { missingProperty: 'slug' } }]);
+});
