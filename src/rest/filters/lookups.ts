@@ -8,8 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import { SetupError, ValidationError } from '../exceptions.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer, SerializerOutput } from '../serializers.ts';
-import { BaseFilterBackend, escapeLike, formTarget, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
 import { withQuery } from '../urls.ts';
+import { BaseFilterBackend, escapeLike, formTarget, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
 import { kindName, nest, parseValue, resolvePath, valueHint, type FieldPath, type ValueKind } from './values.ts';
 
 /** Every lookup `FieldFilterBackend` knows, as django-filter names them. */

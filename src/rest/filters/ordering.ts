@@ -7,8 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer } from '../serializers.ts';
-import { BaseFilterBackend, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
 import { withQuery } from '../urls.ts';
+import { BaseFilterBackend, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
 import type { FieldPathOf } from './lookups.ts';
 import { nest, resolvePath, type FieldPath } from './values.ts';
 

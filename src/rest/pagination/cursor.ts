@@ -11,8 +11,8 @@ import { NotFound, SetupError } from '../exceptions.ts';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
-import { BasePagination, linkSchema, pageSizeOf, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
 import { withQuery } from '../urls.ts';
+import { BasePagination, linkSchema, pageSizeOf, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
 import { pageSizeProperty } from './page-number.ts';
 
 /** One term of a cursor's ordering, resolved to its column. */

@@ -7,8 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
-import { BasePagination, pageLinks, positiveInt, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
 import { withQuery } from '../urls.ts';
+import { BasePagination, pageLinks, positiveInt, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
 import { countRows, reconcile, type CountMode } from './count.ts';
 import { envelopeSchema, pageSizeProperty } from './page-number.ts';
 

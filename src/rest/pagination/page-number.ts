@@ -7,6 +7,7 @@ import { NotFound } from '../exceptions.ts';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { GenericAPIView } from '../generics.ts';
 import type { RestSettings } from '../settings.ts';
+import { withQuery } from '../urls.ts';
 import {
   BasePagination,
   linkSchema,
@@ -14,12 +15,10 @@ import {
   pageSizeOf,
   positiveInt,
   rawQueryParam,
- 
   type JsonSchema,
   type PaginationHtml,
 } from './base.ts';
 import { countRows, reconcile, type CountMode } from './count.ts';
-import { withQuery } from '../urls.ts';
 
 interface PageState {
   page: number;
