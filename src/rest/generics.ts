@@ -13,7 +13,7 @@ import { ModelSerializer, type SerializerContext } from './serializers.ts';
 import { countQuery, exactCount } from './pagination/count.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
 import { CompiledQueries, type CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
-import { APIView } from './views.ts';
+import { APIView, routeConfig } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -98,7 +98,7 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
 
   /** The serializer for this request (DRF's `get_serializer`): the one of its action, else `serializer`. */
   getSerializer(request: FastifyRequest): S {
-    return this.serializerFor(request.routeOptions?.config?.action);
+    return this.serializerFor(routeConfig(request).action);
   }
 
   /**

@@ -13,6 +13,7 @@ import { ModelSerializer, type SerializerContext } from './serializers.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
 import { rowsToEntities } from './direct.ts';
 import { executePrepared } from './statements.ts';
+import { routeConfig } from './views.ts';
 
 /**
  * Runs a write in one transaction (or as it is, when it is one statement: `transaction` false) and
@@ -89,7 +90,7 @@ export async function createAction(view: GenericAPIView, request: FastifyRequest
   if (ctx.deferUniqueChecks && !direct) await serializer.validateUnique(data, ctx);
   const write = direct ? () => serializer.createDirectly(em, data, ctx) : () => view.performCreate(request, data);
   const instance = await withIntegrity(view, request, write, !direct);
-  const location = reply.request.routeOptions.config.detailUrl?.(request, instance);
+  const location = routeConfig(request).detailUrl?.(request, instance);
   if (location) reply.header('location', location);
   reply.code(201);
   return (representNow(view, request, [instance], serializer) ?? (await view.represent(request, [instance], serializer)))[0];

@@ -13,7 +13,7 @@ import { installBrowsableApi } from './renderers/browsable/index.ts';
 import { resolveSettings, type RestSettings } from './settings.ts';
 import { UrlRegistry } from './urls.ts';
 import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
-import { LazyUser, USER_SLOT, type RequestUser } from './views.ts';
+import { LazyUser, ROUTE_CONFIG_SLOT, routeConfig, USER_SLOT, type RequestUser } from './views.ts';
 
 /** Fastify constructor options fastrest expects; spread your own over them. */
 export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServerOptions {
@@ -47,6 +47,7 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
   app.decorate('restSettings', settings);
   app.decorate('urls', new UrlRegistry());
   app.decorateRequest(USER_SLOT, null);
+  app.decorateRequest(ROUTE_CONFIG_SLOT, null);
   // `request.user` makes a user an authenticator left lazy on first read, and keeps it.
   app.decorateRequest('user', {
     getter(this: FastifyRequest) {
@@ -73,7 +74,7 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
     return reply.code(exc.status).send(exc.toBody());
   });
   app.addHook('onSend', (request, reply, payload, done) => {
-    const allow = request.routeOptions.config?.allow;
+    const allow = routeConfig(request).allow;
     if (allow) reply.header('allow', allow.join(', '));
     if (reply.statusCode === 204) reply.removeHeader('content-type');
     done(null, payload);

@@ -4,7 +4,7 @@
  * Routers call `initial()` from an `onRequest` hook, so the policies run before the body is
  * parsed or validated, and before a 405. Each policy is a list of classes, read per request.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyReply, FastifyRequest } from 'fastify';
 import { APIException, AuthenticationFailed, NotAuthenticated, PermissionDenied, Throttled } from './exceptions.ts';
 import { patchVaryHeaders, type BaseContentNegotiation } from './negotiation.ts';
 import { andThen, firstWhere, isPromiseLike } from './promises.ts';
@@ -35,6 +35,17 @@ export class LazyUser {
 
 /** The slot `request.user` reads: a user, a `LazyUser`, or `null`. */
 export const USER_SLOT = Symbol('fastrest.user');
+
+/** The slot `routeConfig` keeps the route's config in, once read. */
+export const ROUTE_CONFIG_SLOT = Symbol('fastrest.routeConfig');
+
+/**
+ * The config of the route a request runs (`request.routeOptions.config`: its action, `allow`,
+ * name...), read once per request: Fastify builds a new `routeOptions` object on every read.
+ */
+export function routeConfig(request: FastifyRequest): FastifyContextConfig {
+  return (request[ROUTE_CONFIG_SLOT] ??= request.routeOptions.config ?? {});
+}
 
 /** Whether the request has a user, without making one an authenticator left lazy (permissions ask this). */
 export function hasUser(request: FastifyRequest): boolean {
@@ -86,6 +97,8 @@ declare module 'fastify' {
     user: RequestUser | null;
     /** What `request.user` reads: the user, a `LazyUser` not made yet, or `null`. */
     [USER_SLOT]: RequestUser | LazyUser | null;
+    /** What `routeConfig` read of `routeOptions.config`, or `null` before. */
+    [ROUTE_CONFIG_SLOT]: FastifyContextConfig | null;
     /** The credentials the user was authenticated with (a token, a session...). */
     auth: unknown;
     /** The authenticator that accepted the request. */

@@ -10,6 +10,7 @@ import { specOfAction, type ExtraAction } from './actions.ts';
 import { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { createAction, destroyAction, listAction, retrieveAction, updateAction } from './mixins.ts';
 import type { ModelSerializer } from './serializers.ts';
+import { routeConfig } from './views.ts';
 
 /** An action handler: returns the response body (or nothing for an empty response). */
 export type ActionHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -44,7 +45,7 @@ export abstract class GenericViewSet<S extends ModelSerializer = ModelSerializer
 
   /** The name of the action a request is routed to (DRF's `self.action`), e.g. `list` or `books`. */
   actionOf(request: FastifyRequest): string | undefined {
-    return request.routeOptions.config.action;
+    return routeConfig(request).action;
   }
 
   /** The handler of a standard or extra action, bound to this viewset. */

@@ -10,7 +10,7 @@ import { csrfToken } from '../../auth/csrf.ts';
 import { GenericAPIView } from '../../generics.ts';
 import { allowedMethods } from '../../permissions.ts';
 import { origin } from '../../urls.ts';
-import type { APIView } from '../../views.ts';
+import { routeConfig, type APIView } from '../../views.ts';
 import { GenericViewSet } from '../../viewsets.ts';
 import { buildForm, exampleBody, writablePart, type FormField } from './forms.ts';
 import { jsonTokens, type JsonToken } from './json-tokens.ts';
@@ -73,7 +73,7 @@ const titleCase = (text: string) => text.replace(/[-_]+/g, ' ').replace(/([a-z0-
 
 /** The heading of a page: "Book List", "Book Instance", "Api Root", an extra action's name, or a plain view's. */
 export function viewNameOf(request: FastifyRequest, view: APIView | null, detail: boolean): string {
-  const config = request.routeOptions.config ?? {};
+  const config = routeConfig(request);
   if (config.routeName === 'api-root') return 'Api Root';
   if (view instanceof GenericAPIView) {
     const action = config.action;
@@ -96,7 +96,7 @@ function crumbName(routeName: string): string {
 export async function pageContext(request: FastifyRequest, reply: FastifyReply, view: APIView | null, data: unknown, options: PageOptions): Promise<PageContext> {
   const app = request.server;
   const settings = app.restSettings;
-  const config = request.routeOptions.config ?? {};
+  const config = routeConfig(request);
   const url = new URL(request.url, origin(request));
   const path = url.pathname;
   const generic = view instanceof GenericAPIView ? view : null;
