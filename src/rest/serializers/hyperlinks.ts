@@ -24,7 +24,8 @@ function reverseUrl(field: Field & { options: HyperlinkOptions }, lookup: unknow
   const request = ctx?.request;
   if (!request) throw new Error(`${field.constructor.name} "${field.fieldName}" needs the request in the serializer context to build absolute URLs`);
   const kwarg = field.options.lookupUrlKwarg ?? 'id';
-  return request.server.urls.reverse(request, field.options.viewName, { [kwarg]: String(lookup) });
+  // An integer key enters the path as it is; anything else as escaped text.
+  return request.server.urls.reverse(request, field.options.viewName, { [kwarg]: typeof lookup === 'number' ? lookup : String(lookup) });
 }
 
 /** A relation as the related object's absolute URL (DRF's `HyperlinkedRelatedField`). */
