@@ -321,3 +321,21 @@ t.test('dates are shown as toISOString shows them, for every year and millisecon
   for (const date of dates) t.equal(isoDateTime(date), date.toISOString(), date.toISOString());
   t.throws(() => isoDateTime(new Date(Number.NaN)), RangeError, 'an invalid date fails as toISOString fails');
 });
+
+t.test('a generated representer keeps every field name as an own key, whatever the name', async (t) => {
+  const { compileRepresenter } = await import('../src/rest/serializers/representation.ts');
+  const info = (name: string, extra: Record<string, unknown> = {}) =>
+    ({ name, schema: { type: 'string' }, readOnly: false, writeOnly: false, required: false, allowNull: false, unique: false, label: name, kind: 'scalar', ...extra }) as never;
+  const names = ['__proto__', 'constructor', 'a"b', 'line\nbreak', "it's", '${x}', 'toString'];
+  const represent = compileRepresenter(names.map((name) => info(name)));
+  const row = Object.fromEntries(names.map((name, i) => [name, `v${i}`]));
+  const out = represent(row);
+  t.equal(Object.getPrototypeOf(out), Object.prototype, 'the prototype stays');
+  t.same(Object.keys(out), names, 'the keys, in the order of the fields');
+  t.same(
+    names.map((name) => Object.getOwnPropertyDescriptor(out, name)?.value),
+    names.map((_, i) => `v${i}`),
+  );
+  const fallbacks = compileRepresenter([info('kind', { schema: { type: 'string', default: 'small' } }), info('note', { allowNull: true }), info('size')]);
+  t.same(fallbacks({}), { kind: 'small', note: null, size: undefined }, 'an unset property shows the default, else null when nullable');
+});

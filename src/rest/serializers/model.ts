@@ -13,7 +13,7 @@ import { isPromiseLike } from '../promises.ts';
 import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
 import { contextEm, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
 import { NestedField, NestedWrite } from './nested.ts';
-import { representRow, representRows } from './representation.ts';
+import { compileRepresenter, representRows, type RowRepresenter } from './representation.ts';
 import { serializerSchemas, type SerializerSchemas } from './schemas.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
 import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, ModelSerializerOptions, OutputOf, ReadOnlyDeclared, SerializerInput, SerializerOutput } from './types.ts';
@@ -34,6 +34,8 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   #fields?: FieldInfo[];
   #readable?: FieldInfo[];
+  #representer?: RowRepresenter;
+  #readableRelated?: FieldInfo[];
   #readableColumns?: string[];
   #flat?: boolean;
   #writable?: FieldInfo[];
@@ -257,6 +259,12 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     return this.#readable;
   }
 
+  /** The function giving one row's response body from `readableFields`, generated on first use. */
+  protected get representer(): RowRepresenter {
+    this.#representer ??= compileRepresenter(this.readableFields);
+    return this.#representer;
+  }
+
   /** Creates and persists an entity from validated data, nested objects first, in one transaction (DRF's `create`). */
   async create(em: EntityManager, validated: Partial<In>): Promise<E> {
     return atomic(em, async () => {
@@ -361,7 +369,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** The response body of one entity or row; related fields use what is loaded (use `represent` to load them). */
   toRepresentation(instance: E | Record<string, unknown>, ctx?: SerializerContext): Out {
-    return representRow(this.readableFields, instance as Record<string, unknown>, ctx) as Out;
+    return this.representer(instance as Record<string, unknown>, ctx) as Out;
   }
 
   /**
@@ -372,7 +380,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     const rows = items as ReadonlyArray<Record<string, unknown>>;
     const loaded = this.representLoaded(rows, ctx);
     if (loaded) return loaded;
-    return (await representRows(this.readableFields, rows, ctx)) as Out[];
+    return (await representRows(this.readableFields, this.representer, rows, ctx)) as Out[];
   }
 
   /**
@@ -386,7 +394,8 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** Whether every readable field can show its value of this entity or row without loading anything. */
   isLoaded(row: E | Record<string, unknown>): boolean {
-    for (const f of this.readableFields) if (f.field && !f.field.isLoaded(f.field.getAttribute(row as Record<string, unknown>))) return false;
+    this.#readableRelated ??= this.readableFields.filter((f) => f.field);
+    for (const f of this.#readableRelated) if (!f.field!.isLoaded(f.field!.getAttribute(row as Record<string, unknown>))) return false;
     return true;
   }
 

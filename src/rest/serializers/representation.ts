@@ -6,48 +6,43 @@
 import type { FieldInfo } from '../fields.ts';
 import { Field, type SerializerContext } from './field.ts';
 
-/** The response body of one entity or row; related fields use what is loaded. */
-export function representRow(readable: readonly FieldInfo[], row: Record<string, unknown>, ctx?: SerializerContext): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of readable) out[field.name] = fieldValue(field, row, ctx);
-  return out;
-}
+/**
+ * The response body of one row. With `batches` (from `representRows`), a related field whose entry
+ * is set shows `batches[i][j]`, what it loaded for row `j` of the batch; otherwise what is loaded.
+ */
+export type RowRepresenter = (row: Record<string, unknown>, ctx?: SerializerContext, batches?: ReadonlyArray<unknown[] | undefined>, j?: number) => Record<string, unknown>;
 
-/** One field's value in a response body: a related field's representation of what is loaded, or the column's JSON value. */
-function fieldValue(field: FieldInfo, row: Record<string, unknown>, ctx?: SerializerContext): unknown {
-  if (!field.field) return scalarValue(field, row[field.name]);
-  const value = field.field.getAttribute(row);
-  return value === null || value === undefined ? null : field.field.toRepresentation(value, ctx);
+/**
+ * The representer of these fields, generated once per serializer: one object literal of a fixed
+ * shape, which V8 builds several times faster than an object filled key by key. A related field
+ * shows its field's representation of what `getAttribute` reads (null for none); a column its
+ * JSON value: a date as an ISO string, a property a new entity left unset what the database
+ * stored (the column's default, or null). Names enter the source as JSON, values through closures.
+ */
+export function compileRepresenter(readable: readonly FieldInfo[]): RowRepresenter {
+  const related = readable.map((f) => f.field);
+  const fallbacks = readable.map((f) => ('default' in f.schema ? f.schema['default'] : f.allowNull ? null : undefined));
+  const entries = readable.map((f, i) => {
+    // A computed key defines an own property even for `__proto__`, which a literal key would not.
+    const key = f.name === '__proto__' ? '["__proto__"]' : JSON.stringify(f.name);
+    const value = f.field
+      ? `batches !== undefined && batches[${i}] !== undefined ? batches[${i}][j] : (v = related[${i}].getAttribute(row)) === null || v === undefined ? null : related[${i}].toRepresentation(v, ctx)`
+      : `(v = row[${JSON.stringify(f.name)}]) === undefined ? fallbacks[${i}] : v instanceof Date ? isoDateTime(v) : v`;
+    return `${key}: ${value}`;
+  });
+  const source = `return function representRow(row, ctx, batches, j) {\n  let v;\n  return {\n    ${entries.join(',\n    ')}\n  };\n};`;
+  return new Function('related', 'fallbacks', 'isoDateTime', source)(related, fallbacks, isoDateTime) as RowRepresenter;
 }
 
 /** The response bodies of many rows, each related field that batches (`representMany`) loading for all of them in one query. */
-export async function representRows(readable: readonly FieldInfo[], rows: ReadonlyArray<Record<string, unknown>>, ctx?: SerializerContext): Promise<Record<string, unknown>[]> {
+export async function representRows(readable: readonly FieldInfo[], represent: RowRepresenter, rows: ReadonlyArray<Record<string, unknown>>, ctx?: SerializerContext): Promise<Record<string, unknown>[]> {
   // Fields that load what they show (related fields) do it for all rows at once; the others show each value as it is.
   const batches: (unknown[] | undefined)[] = [];
   for (const f of readable) {
     const batched = f.field && f.field.representMany !== Field.prototype.representMany;
     batches.push(batched ? await f.field!.representMany(rows.map((row) => f.field!.getAttribute(row)), ctx) : undefined);
   }
-  return rows.map((row, j) => {
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < readable.length; i++) {
-      const field = readable[i]!;
-      const batch = batches[i];
-      out[field.name] = batch ? batch[j] : fieldValue(field, row, ctx);
-    }
-    return out;
-  });
-}
-
-/**
- * The JSON value of a column: dates as ISO strings; a property a new entity left unset shows what
- * the database stored (the column's default, or null).
- */
-function scalarValue(field: FieldInfo, value: unknown): unknown {
-  if (value instanceof Date) return isoDateTime(value);
-  if (value !== undefined) return value;
-  if ('default' in field.schema) return field.schema['default'];
-  return field.allowNull ? null : undefined;
+  return rows.map((row, j) => represent(row, ctx, batches, j));
 }
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
