@@ -1,4 +1,4 @@
-import { defineEntity, p, wrap, type EntityManager } from '@mikro-orm/core';
+import { defineEntity, p, wrap, type EntityManager, type EntityMetadata } from '@mikro-orm/core';
 import Fastify, { type FastifyRequest } from 'fastify';
 import t from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
@@ -19,8 +19,10 @@ import {
   serverOptions,
   SlugRelatedField,
   Token,
+  User,
 } from '../src/rest/index.ts';
 import { readerOf } from '../src/rest/database.ts';
+import { mapRows, rowMapper, type MappingDriver } from '../src/rest/direct/rows.ts';
 
 /** The columns of a shelf, shared by `Shelf` and its filtered twin `OpenShelf`. */
 const shelfProperties = () => ({
@@ -56,6 +58,13 @@ const OpenShelf = defineEntity({
   tableName: 'direct_shelf',
   properties: shelfProperties(),
   filters: { open: { name: 'open', cond: { archived: false }, default: true } },
+});
+/** A place inside a building: an embeddable, which the generated row mappers leave to MikroORM's. */
+const Place = defineEntity({ name: 'Place', embeddable: true, properties: { room: p.string().length(20), floor: p.integer() } });
+const Reading = defineEntity({
+  name: 'Reading',
+  tableName: 'direct_reading',
+  properties: { id: p.integer().primary().autoincrement(), place: () => p.embedded(Place), at: p.datetime().nullable() },
 });
 
 class ShelfSummarySerializer extends ModelSerializer.for(Shelf, { name: 'ShelfSummary', fields: ['id', 'name'] }) {}
@@ -114,7 +123,7 @@ class PendingVolumeViewSet extends ModelViewSet<VolumeSerializer> {
   }
 }
 
-const db = await createTestDatabase({ entities: [Shelf, Volume, Announced, ...authEntities], migrationsPath, migrate: false });
+const db = await createTestDatabase({ entities: [Shelf, Volume, Announced, Reading, Place, ...authEntities], migrationsPath, migrate: false });
 await db.orm.schema.create();
 // A constraint the entity does not declare: only the database knows titles are unique per shelf.
 await db.orm.em.getConnection().execute('create unique index direct_volume_title_per_shelf on direct_volume (shelf_id, title)');
@@ -269,7 +278,7 @@ t.test('a token and its user read with one join are the entities em.findOne popu
 });
 
 t.test('the one-INSERT create runs no transaction; an overridden performCreate runs one', async (t) => {
-  const logged = await createTestDatabase({ entities: [Shelf, Volume, Announced, ...authEntities], migrationsPath, migrate: false, debug: true });
+  const logged = await createTestDatabase({ entities: [Shelf, Volume, Announced, Reading, Place, ...authEntities], migrationsPath, migrate: false, debug: true });
   const statements: string[] = [];
   (logged.orm.config.getLogger() as unknown as { writer: (message: string) => void }).writer = (message) => {
     if (message.includes('[query]')) statements.push(message.replace(/\u001b\[[0-9;]*m/g, '').replace(/^\[query\] /, ''));
@@ -334,4 +343,52 @@ t.test('findRowBy reads the row on the app\'s EntityManager; rowsToEntities make
   t.equal(data.title, 'kept');
   t.equal(data.shelf, await findOneBy(em, Shelf, { name: 'Row lookups' }), 'the same managed entity');
   t.same(wrap(data.shelf as object).toObject(), wrap((await findOneBy(fork(), Shelf, { name: 'Row lookups' }))!).toObject());
+});
+
+t.test('generated row mappers give what MikroORM\'s result mapper gives, column set by column set', async (t) => {
+  const user = await createUser(fork(), { username: 'mapped', password: 'a-long-password-1' });
+  await fork().insert(Volume, { title: 'Mapped', code: 'MAP-1', shelf: 1, pages: null, createdAt: new Date('2024-02-29T12:00:00.05Z'), updatedAt: new Date() } as never);
+  const driver = db.orm.em.getDriver() as unknown as MappingDriver;
+  const metaOf = (entity: object) => db.orm.em.getMetadata(entity as never) as EntityMetadata;
+  const cases: Array<[object, string]> = [
+    [Volume, 'select * from direct_volume'],
+    [Volume, 'select title, created_at, shelf_id as shelf_id, 7 as extra from direct_volume'],
+    // Booleans as the database may send them (0/1), and a column named like a property.
+    [Shelf, `select id, name, 1 as archived, 'x' as note from direct_shelf`],
+    [Shelf, 'select id, null as archived, name as "createdAt" from direct_shelf'],
+    [User, `select * from auth_user where id = ${user.id}`],
+  ];
+  for (const [entity, sql] of cases) {
+    const meta = metaOf(entity);
+    const result = await rows(sql);
+    t.ok(result.length, sql);
+    const map = rowMapper(driver, meta, Object.keys(result[0]!));
+    t.ok(map, `generated for ${meta.className}`);
+    t.equal(rowMapper(driver, meta, Object.keys(result[0]!)), map, 'made once per column set');
+    for (const row of result) {
+      const expected = driver.mapResult({ ...row }, meta)!;
+      const mapped = map!({ ...row });
+      t.strictSame(mapped, expected, sql);
+      t.same(Object.keys(mapped).sort(), Object.keys(expected).sort(), 'the same own keys');
+      t.equal(Object.getPrototypeOf(mapped), Object.prototype, 'a plain object, whatever the column names');
+    }
+  }
+  // Columns named like what every object inherits stay own keys (MikroORM's mapper drops them).
+  const [odd] = await rows(`select id, 'p' as "__proto__", 'c' as "constructor" from direct_shelf`);
+  const oddMapped = rowMapper(driver, metaOf(Shelf), Object.keys(odd!))!({ ...odd });
+  t.same(Object.entries(oddMapped), [['id', odd!['id']], ['__proto__', 'p'], ['constructor', 'c']]);
+  t.equal(Object.getPrototypeOf(oddMapped), Object.prototype);
+
+  // Dates as text or numbers, parsed as the platform parses them.
+  const volume = metaOf(Volume);
+  const texts = { id: 1, created_at: '2026-11-22 23:34:45.457123+00', updated_at: 1_700_000_000_000 };
+  t.strictSame(rowMapper(driver, volume, Object.keys(texts))!({ ...texts }), driver.mapResult({ ...texts }, volume));
+
+  // An entity with an embeddable keeps MikroORM's mapper, row by row.
+  const reading = metaOf(Reading);
+  await fork().insert(Reading, { place: { room: 'A1', floor: 2 }, at: null } as never);
+  const stored = await rows('select * from direct_reading');
+  t.equal(rowMapper(driver, reading, Object.keys(stored[0]!)), null, 'no generated mapper');
+  t.strictSame(mapRows(driver, reading, stored.map((row) => ({ ...row }))), stored.map((row) => driver.mapResult({ ...row }, reading)));
+  t.same(mapRows(driver, reading, []), [], 'no rows, nothing to map');
 });

@@ -6,6 +6,7 @@
  * MikroORM's result mapper, so values have the types the ORM gives them, without building entities.
  */
 import type { EntityManager, EntityMetadata, MikroORM } from '@mikro-orm/core';
+import { mapRows, type MapperMemo, type MappingDriver } from './direct/rows.ts';
 import type { AnyQueryBuilder } from './filters.ts';
 
 /** A result row, keyed by property name once mapped. */
@@ -20,9 +21,8 @@ interface Connection {
   getNativeClient?(): Promise<unknown>;
 }
 
-interface Driver {
+interface Driver extends MappingDriver {
   getConnection(type?: 'read' | 'write'): Connection;
-  mapResult(row: Row, meta: EntityMetadata, populate?: unknown[], qb?: unknown): Row | null;
   convertException(error: Error): Error;
   getPlatform(): { formatDate?(date: Date): string };
 }
@@ -190,11 +190,10 @@ export async function executePrepared(orm: StatementTarget, qb: AnyQueryBuilder)
 }
 
 /** Runs `sql` as `runStatement` does and maps its rows as the ORM maps the results of `qb` (column names to properties, types converted). */
-async function runMapped(orm: StatementTarget, sql: string, params: readonly unknown[], qb: AnyQueryBuilder): Promise<Row[]> {
+async function runMapped(orm: StatementTarget, sql: string, params: readonly unknown[], qb: AnyQueryBuilder, memo?: MapperMemo): Promise<Row[]> {
   const executor = openExecutors.get(driverOf(orm)) ?? (await executorOf(orm));
   const meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
-  const rows = await runWith(executor, orm, sql, params);
-  return rows.map((row) => executor.driver.mapResult(row, meta, [], qb) ?? row);
+  return mapRows(executor.driver, meta, await runWith(executor, orm, sql, params), qb, memo);
 }
 
 /** A value standing in for a parameter while a query is compiled; replaced on every run. */
@@ -209,6 +208,7 @@ export class CompiledQuery {
   readonly #params: readonly unknown[];
   readonly #positions: readonly number[];
   readonly #qb: AnyQueryBuilder;
+  readonly #mapper: MapperMemo = {};
 
   private constructor(qb: AnyQueryBuilder, sql: string, params: readonly unknown[], positions: number[]) {
     this.sql = sql;
@@ -233,7 +233,7 @@ export class CompiledQuery {
   run(orm: StatementTarget, values: readonly unknown[]): Promise<Row[]> {
     const params = [...this.#params];
     this.#positions.forEach((at, i) => (params[at] = values[i]));
-    return runMapped(orm, this.sql, params, this.#qb);
+    return runMapped(orm, this.sql, params, this.#qb, this.#mapper);
   }
 }
 

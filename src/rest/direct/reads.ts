@@ -7,6 +7,7 @@ import { helper, ReferenceKind, Utils, type EntityManager, type EntityMetadata, 
 import type { AnyQueryBuilder } from '../filters.ts';
 import { CompiledQueries, type CompiledQuery, runStatement, slot, type Row } from '../statements.ts';
 import { directMeta, isColumn, isComparable, isPlainValue, readsDirectly, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
+import { mapRows } from './rows.ts';
 
 const compiled = new WeakMap<object, CompiledQueries>();
 /** Compiled statements per ORM; past this many, the ORM runs the rest. */
@@ -146,9 +147,9 @@ export async function findRowWithRelated(
   if (row[plan.relatedKey] != null) {
     related = {};
     for (const [alias, field] of plan.related) related[field] = row[alias];
-    related = driver.mapResult(related, target) as Row;
+    [related] = mapRows(driver, target, [related]);
   }
-  return { own: driver.mapResult(own, meta) as Row, related, meta, target };
+  return { own: mapRows(driver, meta, [own])[0]!, related, meta, target };
 }
 
 /** The entity of a row a direct read mapped, merged into `em` as `em.findOne` merges what it loads. */

@@ -5,6 +5,7 @@
  * one per relation. Fields then find the related row already on the parent row.
  */
 import type { EntityManager, EntityMetadata, EntityProperty } from '@mikro-orm/core';
+import { mapRows, type MapperMemo, type MappingDriver } from '../direct/rows.ts';
 import type { AnyQueryBuilder } from '../filters.ts';
 import type { ModelSerializer } from './model.ts';
 import { RelatedField } from './relations.ts';
@@ -20,6 +21,8 @@ export interface JoinedRelation {
   keys: string[];
   /** The column of the target's primary key, whose null means "no related row". */
   pkColumn: string;
+  /** The related rows' mapper, found on first use. */
+  mapper: MapperMemo;
 }
 
 const cache = new WeakMap<object, WeakMap<ModelSerializer, JoinedRelation[]>>();
@@ -61,7 +64,7 @@ export function joinedRelations(serializer: ModelSerializer, em: EntityManager):
     if (columns.length && meta.primaryKeys.length === 1) {
       const pk = (meta.properties as Record<string, EntityProperty>)[meta.primaryKeys[0]!]!;
       const alias = `fr_${source}`;
-      joins.push({ source, alias, meta, columns, keys: columns.map((column) => `${alias}__${column}`), pkColumn: pk.fieldNames[0]! });
+      joins.push({ source, alias, meta, columns, keys: columns.map((column) => `${alias}__${column}`), pkColumn: pk.fieldNames[0]!, mapper: {} });
     }
   }
   bySerializer.set(serializer, joins);
@@ -87,13 +90,13 @@ export function selectJoined(qb: AnyQueryBuilder, serializer: ModelSerializer, e
 export function foldJoined(rows: Record<string, unknown>[], serializer: ModelSerializer, em: EntityManager): Record<string, unknown>[] {
   const joins = joinedRelations(serializer, em);
   if (!joins.length) return rows;
-  const driver = em.getDriver() as unknown as { mapResult(row: Record<string, unknown>, meta: EntityMetadata): Record<string, unknown> | null };
-  for (const row of rows) {
-    for (const join of joins) {
+  const driver = em.getDriver() as unknown as MappingDriver;
+  for (const join of joins) {
+    for (const row of rows) {
       const related: Record<string, unknown> = {};
       // The aliased columns stay on the row (deleting keys would slow every later read of it).
       for (let i = 0; i < join.columns.length; i++) related[join.columns[i]!] = row[join.keys[i]!];
-      if (related[join.pkColumn] !== null && related[join.pkColumn] !== undefined) row[join.source] = driver.mapResult(related, join.meta) ?? related;
+      if (related[join.pkColumn] !== null && related[join.pkColumn] !== undefined) row[join.source] = mapRows(driver, join.meta, [related], undefined, join.mapper)[0];
     }
   }
   return rows;
