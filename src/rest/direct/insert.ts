@@ -17,6 +17,7 @@ import {
 import { runStatement } from '../statements.ts';
 import { directMeta, isColumn, isPlain, isPlainValue, requestUnitOfWork, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
 import { rowMetaOf } from './reads.ts';
+import { mapRows } from './rows.ts';
 
 const insertPlans = new WeakMap<object, WeakMap<EntityMetadata, InsertPlan | null>>();
 
@@ -159,7 +160,7 @@ export async function insertDirectly(em: EntityManager, entity: EntityRef, data:
   const rows = await runStatement(em, sql, params);
   if (!rows.length) return unique.length ? null : row;
   const returned = rows[0]!;
-  if (Object.keys(returned).length) Object.assign(row, em.getComparator().mapResult(meta, returned));
+  if (Object.keys(returned).length) Object.assign(row, mapRows((em as unknown as Internals).getDriver(), meta, [returned])[0]);
   return row;
 }
 

@@ -7,7 +7,7 @@ import { helper, ReferenceKind, Utils, type EntityManager, type EntityMetadata, 
 import type { AnyQueryBuilder } from '../filters.ts';
 import { CompiledQueries, type CompiledQuery, runStatement, slot, type Row } from '../statements.ts';
 import { directMeta, isColumn, isComparable, isPlainValue, readsDirectly, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
-import { mapRows } from './rows.ts';
+import { mapRows, type MapperMemo } from './rows.ts';
 
 const compiled = new WeakMap<object, CompiledQueries>();
 /** Compiled statements per ORM; past this many, the ORM runs the rest. */
@@ -147,9 +147,9 @@ export async function findRowWithRelated(
   if (row[plan.relatedKey] != null) {
     related = {};
     for (const [alias, field] of plan.related) related[field] = row[alias];
-    [related] = mapRows(driver, target, [related]);
+    [related] = mapRows(driver, target, [related], undefined, plan.mappers.related);
   }
-  return { own: mapRows(driver, meta, [own])[0]!, related, meta, target };
+  return { own: mapRows(driver, meta, [own], undefined, plan.mappers.own)[0]!, related, meta, target };
 }
 
 /** The entity of a row a direct read mapped, merged into `em` as `em.findOne` merges what it loads. */
@@ -192,6 +192,8 @@ interface JoinedPlan {
   related: [alias: string, field: string][];
   /** The alias of the related primary key (null when there is no related row). */
   relatedKey: string;
+  /** The mappers of the two rows, found on first use. */
+  mappers: { own: MapperMemo; related: MapperMemo };
 }
 
 const joinedPlans = new WeakMap<object, Map<string, JoinedPlan>>();
@@ -221,7 +223,7 @@ function joinedPlan(driver: ReturnType<Internals['getDriver']>, meta: EntityMeta
     const sql =
       `select ${select.join(', ')} from ${driver.getTableName(meta, {})} as o` +
       ` left join ${driver.getTableName(target, {})} as r on r.${q(targetPk)} = o.${q(prop.fieldNames[0]!)} where ${conditions.join(' and ')} limit 1`;
-    plan = { sql, own, related, relatedKey: related.find(([, field]) => field === targetPk)![0] };
+    plan = { sql, own, related, relatedKey: related.find(([, field]) => field === targetPk)![0], mappers: { own: {}, related: {} } };
     if (byKey.size < MAX_COMPILED) byKey.set(key, plan);
   }
   return plan;
