@@ -2,8 +2,8 @@
  * Prepared statements: SQL compiled once and run again with new values. On PostgreSQL a statement
  * runs as a named statement of the ORM's own `pg` pool (parsed and planned once per connection);
  * elsewhere (PGlite), or when the ORM logs queries or shapes its connections (replicas, session
- * context), it runs through the ORM's connection as any query does. Rows come back through
- * MikroORM's result mapper, so values have the types the ORM gives them, without building entities.
+ * context), it runs through the ORM's connection as any query does. Rows come back with the values
+ * MikroORM's result mapper gives (`direct/rows.ts`), without building entities.
  */
 import type { EntityManager, EntityMetadata, MikroORM } from '@mikro-orm/core';
 import { mapRows, type MapperMemo, type MappingDriver } from './direct/rows.ts';

@@ -53,7 +53,10 @@ export function mapRows(driver: MappingDriver, meta: EntityMetadata, rows: Row[]
   if (memo?.driver === driver) map = memo.map!;
   else {
     map = rowMapper(driver, meta, Object.keys(rows[0]!));
-    if (memo) Object.assign(memo, { driver, map });
+    if (memo) {
+      memo.driver = driver;
+      memo.map = map;
+    }
   }
   for (let i = 0; i < rows.length; i++) rows[i] = map ? map(rows[i]!) : (driver.mapResult(rows[i]!, meta, [], qb) ?? rows[i]!);
   return rows;
@@ -66,10 +69,14 @@ function needsOrmMapper(meta: EntityMetadata): boolean {
   return meta.props.some((prop) => prop.fieldNames && (prop.fieldNames.length !== 1 || prop.polymorphic || prop.embedded || prop.kind === ReferenceKind.EMBEDDED));
 }
 
-const literalKey = (name: string) => (name === '__proto__' ? '["__proto__"]' : JSON.stringify(name));
+/**
+ * The source text of an object literal's key for `name`, as generated code writes it: JSON, and
+ * `__proto__` as a computed key, which defines an own property where a literal key would not.
+ */
+export const literalKey = (name: string): string => (name === '__proto__' ? '["__proto__"]' : JSON.stringify(name));
 
 /** The generated mapper, or `null` where the ORM's must run. Names enter the source as JSON. */
-export function compileRowMapper(platform: DatePlatform, meta: EntityMetadata, keys: readonly string[]): RowMapper | null {
+function compileRowMapper(platform: DatePlatform, meta: EntityMetadata, keys: readonly string[]): RowMapper | null {
   if (needsOrmMapper(meta)) return null;
   const present = new Set(keys);
   const consumed = new Set<string>();

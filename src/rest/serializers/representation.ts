@@ -3,6 +3,7 @@
  * field, columns as JSON (dates as ISO 8601 strings), one row at a time or a batch whose related
  * fields load what they show for all rows at once.
  */
+import { literalKey } from '../direct/rows.ts';
 import type { FieldInfo } from '../fields.ts';
 import { Field, type SerializerContext } from './field.ts';
 
@@ -23,12 +24,10 @@ export function compileRepresenter(readable: readonly FieldInfo[]): RowRepresent
   const related = readable.map((f) => f.field);
   const fallbacks = readable.map((f) => ('default' in f.schema ? f.schema['default'] : f.allowNull ? null : undefined));
   const entries = readable.map((f, i) => {
-    // A computed key defines an own property even for `__proto__`, which a literal key would not.
-    const key = f.name === '__proto__' ? '["__proto__"]' : JSON.stringify(f.name);
     const value = f.field
       ? `batches !== undefined && batches[${i}] !== undefined ? batches[${i}][j] : (v = related[${i}].getAttribute(row)) === null || v === undefined ? null : related[${i}].toRepresentation(v, ctx)`
       : `(v = row[${JSON.stringify(f.name)}]) === undefined ? fallbacks[${i}] : v instanceof Date ? isoDateTime(v) : v`;
-    return `${key}: ${value}`;
+    return `${literalKey(f.name)}: ${value}`;
   });
   const source = `return function representRow(row, ctx, batches, j) {\n  let v;\n  return {\n    ${entries.join(',\n    ')}\n  };\n};`;
   return new Function('related', 'fallbacks', 'isoDateTime', source)(related, fallbacks, isoDateTime) as RowRepresenter;
