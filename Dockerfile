@@ -1,6 +1,8 @@
 # The Library (fastrest's flagship app) as a container image.
-# Node 24 runs the TypeScript sources directly (type stripping): there is no build step, the
-# image holds src/, schemas/, migrations/ and the production dependencies only.
+# The app's own TypeScript runs directly (Node strips types); the framework it depends on, the
+# workspace package `fastrest` (src/rest/), is built to JavaScript first, as an app installing
+# the package from the registry would get it. The image holds the Library's sources, schemas/,
+# migrations/, the built package and the production dependencies only.
 #
 #   docker build -t fastrest .
 #   docker run -p 3000:3000 -e DATABASE_URL=postgres://user:pass@db:5432/library fastrest
@@ -11,8 +13,19 @@
 FROM docker.io/library/node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY src/rest/package.json ./src/rest/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- build: the fastrest package to JavaScript (tsc needs the dev dependencies) --------------
+FROM docker.io/library/node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY src/rest/package.json ./src/rest/
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts --no-audit --no-fund
+COPY src/rest ./src/rest
+RUN node src/rest/build.ts
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM docker.io/library/node:24-slim AS runtime
@@ -33,8 +46,11 @@ STOPSIGNAL SIGTERM
 CMD ["node", "src/library/main.ts"]
 # The files come last, so that a code change rebuilds only these layers. They stay owned by
 # root (read-only for the app); only the embedded database's folder (above) is the app user's.
+# node_modules/fastrest is the workspace's link to src/rest, which holds the manifest and dist/.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
+COPY src/rest/package.json ./src/rest/
+COPY --from=build /app/src/rest/dist ./src/rest/dist
 COPY schemas ./schemas
 COPY migrations ./migrations
-COPY src ./src
+COPY src/library ./src/library

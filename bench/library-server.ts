@@ -7,7 +7,7 @@
 import { buildApp } from '../src/library/app.ts';
 import { migrationsPath } from '../src/library/config.ts';
 import { entities } from '../src/library/entities.ts';
-import { openDatabase } from '../src/rest/index.ts';
+import { openDatabase } from 'fastrest';
 
 const url = process.env['DATABASE_URL'];
 if (!url) throw new Error('DATABASE_URL is required');

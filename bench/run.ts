@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { migrationsPath } from '../src/library/config.ts';
 import { entities } from '../src/library/entities.ts';
-import { migrate, openDatabase, withDatabaseName } from '../src/rest/index.ts';
+import { migrate, openDatabase, withDatabaseName } from 'fastrest';
 
 const env = process.env;
 const serverUrl = env['BENCH_DATABASE_URL'] || env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Health, Ready } from '../../schemas/health.ts';
-import { addSharedSchema, authPlugin, databaseAnswers, databasePlugin, DefaultRouter, fastrest, serverOptions, type RestSettings } from '../rest/index.ts';
+import { addSharedSchema, authPlugin, databaseAnswers, databasePlugin, DefaultRouter, fastrest, serverOptions, type RestSettings } from 'fastrest';
 import { librarySecurity, loadAuthConfig } from './auth.ts';
 import { ReadingListViewSet } from './reading-lists.ts';
 import { AuthorViewSet, BookViewSet } from './views.ts';

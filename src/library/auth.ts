@@ -17,7 +17,7 @@ import {
   UserRateThrottle,
   type RestSettings,
   type Throttle,
-} from '../rest/index.ts';
+} from 'fastrest';
 
 /** What the Library reads from its environment about security. */
 export interface LibraryAuthConfig {

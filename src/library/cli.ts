@@ -10,7 +10,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { authCommands, migrate, openDatabase, runAuthCommand, schemaDrifted } from '../rest/index.ts';
+import { authCommands, migrate, openDatabase, runAuthCommand, schemaDrifted } from 'fastrest';
 import { buildApp } from './app.ts';
 import { loadConfig, migrationsPath } from './config.ts';
 import { entities } from './entities.ts';

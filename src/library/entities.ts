@@ -3,7 +3,7 @@
  * the migrations and (through the serializers) every API schema derive from these definitions.
  */
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { authEntities, User } from '../rest/index.ts';
+import { authEntities, User } from 'fastrest';
 
 /** An author of books; the name identifies them (books refer to their author by name on the wire). */
 export const Author = defineEntity({

@@ -2,7 +2,7 @@
  * `npm start`: opens the database (embedded PGlite unless DATABASE_URL is set), applies the
  * migrations, seeds an empty database, serves the Library and closes gracefully on SIGTERM/SIGINT.
  */
-import { migrate, openDatabase } from '../rest/index.ts';
+import { migrate, openDatabase } from 'fastrest';
 import { buildApp } from './app.ts';
 import { loadConfig, migrationsPath } from './config.ts';
 import { entities } from './entities.ts';

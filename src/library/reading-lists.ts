@@ -20,7 +20,7 @@ import {
   type AnyQueryBuilder,
   type APIView,
   type Permission,
-} from '../rest/index.ts';
+} from 'fastrest';
 import { ReadingList } from './entities.ts';
 
 /** A reading list as the API shows it; the owner is whoever creates it. */

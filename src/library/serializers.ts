@@ -1,7 +1,7 @@
 /**
  * The Library's serializers: the Books API's schemas and validation, derived from the entities.
  */
-import { HyperlinkedIdentityField, ModelSerializer, NestedField, SlugRelatedField, ValidationError } from '../rest/index.ts';
+import { HyperlinkedIdentityField, ModelSerializer, NestedField, SlugRelatedField, ValidationError } from 'fastrest';
 import { Author, Book } from './entities.ts';
 
 /** True when `isbn` is 13 digits whose ISBN-13 check digit is right. */

@@ -18,7 +18,7 @@ import {
   type Permission,
   type SearchFields,
   type SerializerOutput,
-} from '../rest/index.ts';
+} from 'fastrest';
 import { IsStaffToDelete } from './auth.ts';
 import { Book } from './entities.ts';
 import { AuthorSerializer, BookSerializer } from './serializers.ts';

@@ -20,6 +20,9 @@ import type { AllFieldNames, DeclaredFields, FieldNameOf, InputOf, ModelSerializ
 
 export type { ModelSerializerOptions, SerializerInput, SerializerOutput, SerializerSchemas, ValidationContext };
 
+/** What the class `ModelSerializer.for()` returns implements: its entity and options. */
+type DeclaredBy<S extends AnyEntitySchema> = { readonly entity: S; readonly options: ModelSerializerOptions<InferEntity<S>, any, any, any, any, any> };
+
 const TO_ONE = new Set(['m:1', '1:1']);
 const TO_MANY = new Set(['1:m', 'm:n']);
 
@@ -53,10 +56,12 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     const X extends FieldNameOf<InferEntity<S>, D> = never,
     const RO extends F = never,
     const WO extends F = never,
-  >(entity: S, options: ModelSerializerOptions<InferEntity<S>, F, RO, WO, D, X>) {
+  >(
+    entity: S,
+    options: ModelSerializerOptions<InferEntity<S>, F, RO, WO, D, X>,
+  ): abstract new () => ModelSerializer<InferEntity<S> & object, OutputOf<InferEntity<S>, Exclude<F, X>, WO, D>, InputOf<InferEntity<S>, Exclude<F, X | RO | ReadOnlyDeclared<D>>, D>> & DeclaredBy<S> {
     type E = InferEntity<S>;
-    type Shown = Exclude<F, X>;
-    abstract class Declared extends ModelSerializer<E & object, OutputOf<E, Shown, WO, D>, InputOf<E, Exclude<Shown, RO | ReadOnlyDeclared<D>>, D>> {
+    abstract class Declared extends ModelSerializer<E & object> {
       readonly entity = entity;
       readonly options = options as ModelSerializerOptions<E, any, any, any, any, any>;
     }
