@@ -16,7 +16,7 @@ import {
   type Authenticator,
   type Permission,
 } from '../src/rest/index.ts';
-import { readerOf } from '../src/rest/database.ts';
+import { readerOf } from '../src/rest/orm/database.ts';
 import { basic, Browser, csrfFromHtml, makeUser, PASSWORD, policyApp, testDatabase, tokenFor } from './auth-helpers.ts';
 
 let made = 0;

@@ -2,7 +2,7 @@ import { defineEntity, p, wrap, type EntityManager, type EntityMetadata } from '
 import Fastify, { type FastifyRequest } from 'fastify';
 import t from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
-import { canInsertDirectly, exists, findOneBy, findOneWithRelated, findRowBy, insertDirectly, rowMetaOf, rowsToEntities } from '../src/rest/direct.ts';
+import { canInsertDirectly, exists, findOneBy, findOneWithRelated, findRowBy, insertDirectly, rowMetaOf, rowsToEntities } from '../src/rest/orm/direct.ts';
 import {
   APIClient,
   authEntities,
@@ -21,8 +21,8 @@ import {
   Token,
   User,
 } from '../src/rest/index.ts';
-import { readerOf } from '../src/rest/database.ts';
-import { mapRows, rowMapper, type MappingDriver } from '../src/rest/direct/rows.ts';
+import { readerOf } from '../src/rest/orm/database.ts';
+import { mapRows, rowMapper, type MappingDriver } from '../src/rest/orm/direct/rows.ts';
 
 /** The columns of a shelf, shared by `Shelf` and its filtered twin `OpenShelf`. */
 const shelfProperties = () => ({

@@ -2,7 +2,7 @@ import { defineEntity, p, type EntityManager } from '@mikro-orm/core';
 import t from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
 import { createTestDatabase } from '../src/rest/index.ts';
-import { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot } from '../src/rest/statements.ts';
+import { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot } from '../src/rest/orm/statements.ts';
 
 /** A table with a timestamp, so rows show the ORM's own value mapping. */
 const Note = defineEntity({

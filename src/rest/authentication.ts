@@ -7,10 +7,10 @@
 import '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import { enforceCsrf } from './auth/csrf.ts';
-import type { AuthConfig } from './auth/plugin.ts';
+import type { AuthConfig } from './auth/config.ts';
 import type { User } from './auth/models.ts';
 import { checkCredentials, findToken, findTokenRow, readTokenRows, sessionUser, type TokenRow } from './auth/users.ts';
-import { readerOf } from './database.ts';
+import { readerOf } from './orm.ts';
 import { AuthenticationFailed } from './exceptions.ts';
 import { LazyUser, type AuthResult, type Authenticator } from './views.ts';
 

@@ -4,7 +4,6 @@
  */
 import { types } from '@mikro-orm/core';
 import { SetupError } from './exceptions.ts';
-import type { Field } from './serializers/field.ts';
 import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
 
 /** Per-field overrides a serializer may declare (DRF's `extra_kwargs`). */
@@ -30,8 +29,11 @@ export interface FieldOptions {
   errorMessages?: Record<string, string>;
 }
 
-/** What the framework knows about one serializer field once it is resolved. */
-export interface FieldInfo {
+/**
+ * What the framework knows about one serializer field once it is resolved; a declared field adds
+ * itself (`FieldInfo` in serializers/field.ts).
+ */
+export interface ColumnInfo {
   name: string;
   /** JSON Schema of the value, without read/write-only markers. */
   schema: Record<string, unknown>;
@@ -45,8 +47,6 @@ export interface FieldInfo {
   kind: string;
   /** The entity property the field reads and writes (`*` for the whole object); defaults to `name`. */
   source?: string;
-  /** The declared field (relation, nested serializer, hyperlink) behind this entry, bound to its serializer. */
-  field?: Field;
   /** Schemas of the value in a create/full-update body and in a partial body, when they differ from `schema` (nested writes). */
   requestSchema?: Record<string, unknown>;
   patchSchema?: Record<string, unknown>;
@@ -139,7 +139,7 @@ export function isGenerated(prop: PropertyMeta): boolean {
 }
 
 /** Resolves one property and the serializer's overrides into a `FieldInfo`. */
-export function resolveField(entityName: string, name: string, prop: PropertyMeta, options: FieldOptions = {}): FieldInfo {
+export function resolveField(entityName: string, name: string, prop: PropertyMeta, options: FieldOptions = {}): ColumnInfo {
   const generated = isGenerated(prop);
   const readOnly = options.readOnly ?? generated;
   const hasDefault = prop.default !== undefined || prop.defaultRaw !== undefined;

@@ -3,17 +3,21 @@
  * parameterised SQL only, describes the query parameters it reads for OpenAPI, and gives the
  * browsable page what its Filters dialog shows. One module per backend in `filters/`.
  */
-export { BaseFilterBackend, escapeLike, type AnyQueryBuilder, type FilterHtml } from './filters/base.ts';
 export {
-  FieldFilterBackend,
+  BaseFilterBackend,
+  escapeLike,
   LOOKUPS,
-  lookupFits,
   type FieldNameOf,
   type FieldPathOf,
+  type FilteredView,
   type FilterFields,
-  type FilterParam,
+  type FilterHtml,
   type Lookup,
-} from './filters/lookups.ts';
-export { SearchFilter, splitSearchTerms, type SearchField, type SearchFields } from './filters/search.ts';
-export { OrderingFilter, type OrderingFields } from './filters/ordering.ts';
+  type OrderingFields,
+  type SearchFields,
+} from './filters/base.ts';
+export type { AnyQueryBuilder } from './orm.ts';
+export { FieldFilterBackend, lookupFits, type FilterParam } from './filters/lookups.ts';
+export { SearchFilter, splitSearchTerms, type SearchField } from './filters/search.ts';
+export { OrderingFilter } from './filters/ordering.ts';
 export { parseDateTime, type FieldPath, type ValueKind } from './filters/values.ts';

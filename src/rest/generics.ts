@@ -5,14 +5,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
 import type { FastifyRequest } from 'fastify';
-import { readerOf } from './database.ts';
+import { CompiledQueries, type CompiledQuery, countQuery, exactCount, executePrepared, readerOf, type Row, slot } from './orm.ts';
 import { NotFound, SetupError } from './exceptions.ts';
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
-import type { BasePagination } from './pagination.ts';
+import type { BasePagination, ListQuery } from './pagination.ts';
 import { ModelSerializer, type SerializerContext } from './serializers.ts';
-import { countQuery, exactCount } from './pagination/count.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
-import { CompiledQueries, type CompiledQuery, executePrepared, slot, type Row } from './statements.ts';
 import { APIView, routeConfig } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
@@ -252,12 +250,6 @@ export function lazyQueryBuilder(build: () => AnyQueryBuilder): AnyQueryBuilder 
     has: (_target, key) => key in real(),
     getPrototypeOf: () => Object.getPrototypeOf(real()),
   });
-}
-
-/** A list as paginators read it: how many rows match, and `limit` rows from `offset`. */
-export interface ListQuery {
-  count(): Promise<number>;
-  window(limit: number, offset: number): Promise<Row[]>;
 }
 
 const compiledQueries = new WeakMap<GenericAPIView, WeakMap<ModelSerializer, CompiledQueries>>();

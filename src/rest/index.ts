@@ -4,7 +4,8 @@
  */
 export * from './exceptions.ts';
 export { fastrest, serverOptions, type FastrestOptions } from './plugin.ts';
-export { defaultSettings, resolveSettings, type RestSettings } from './settings.ts';
+export { defaultSettings, resolveSettings } from './defaults.ts';
+export { settingsOf, type RestSettings } from './settings.ts';
 export {
   contextEm,
   Field,
@@ -14,6 +15,7 @@ export {
   NestedField,
   NestedWrite,
   PendingCreate,
+  PendingWrite,
   PrimaryKeyRelatedField,
   RelatedField,
   SlugRelatedField,
@@ -21,6 +23,7 @@ export {
   type AnyField,
   type DeclaredFieldOptions,
   type DeclaredFields,
+  type FieldInfo,
   type HyperlinkOptions,
   type InputOf,
   type ModelSerializerOptions,
@@ -29,13 +32,14 @@ export {
   type RelatedFieldOptions,
   type SerializerContext,
   type SerializerInput,
+  type SerializerLike,
   type SerializerOutput,
   type SerializerSchemas,
   type SlugRelatedFieldOptions,
   type ValidationContext,
   type Wire,
 } from './serializers.ts';
-export { labelOf, type FieldInfo, type FieldOptions } from './fields.ts';
+export { labelOf, type ColumnInfo, type FieldOptions } from './fields.ts';
 export { APIView, hasUser, initialHook, LazyUser, type Authenticator, type Permission, type PolicyResult, type RequestUser, type Throttle } from './views.ts';
 export {
   BaseFilterBackend,
@@ -46,6 +50,7 @@ export {
   type FieldNameOf,
   type FieldPath,
   type FieldPathOf,
+  type FilteredView,
   type FilterFields,
   type FilterHtml,
   type FilterParam,
@@ -64,10 +69,12 @@ export {
   type CursorOrderingTerm,
   type CursorPosition,
   type JsonSchema,
+  type ListQuery,
   type PageLink,
+  type PaginatedView,
   type PaginationHtml,
 } from './pagination.ts';
-export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type ListQuery, type StandardAction } from './generics.ts';
+export { GenericAPIView, standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 export {
   CreateAPIView,
   GenericViewSet,
@@ -96,16 +103,10 @@ export {
 } from './actions.ts';
 export { asView, DefaultRouter, SimpleRouter, type Registration, type Route } from './routers.ts';
 export { SimpleMetadata, describeField, type FieldMetadata } from './metadata.ts';
-export { BaseRenderer, BrowsableAPIRenderer, BROWSABLE_CSP, JSONRenderer, schemaShaped, type RenderContext } from './renderers/index.ts';
+export { BaseRenderer, BrowsableAPIRenderer, BROWSABLE_CSP, JSONRenderer, schemaShaped, type RenderContext, type RendererSelection } from './renderers/index.ts';
 export { BaseParser, FormParser, JSONParser, MultiPartParser, formData, matchParser, type BodyKind, type UploadedFile } from './parsers.ts';
-export {
-  BaseContentNegotiation,
-  DefaultContentNegotiation,
-  MediaType,
-  parseAccept,
-  patchVaryHeaders,
-  type RendererSelection,
-} from './negotiation.ts';
+export { BaseContentNegotiation, DefaultContentNegotiation, patchVaryHeaders } from './negotiation.ts';
+export { MediaType, parseAccept } from './mediatypes.ts';
 export { addSharedSchema, ErrorDetailSchema, ValidationErrorSchema, BadRequestSchema } from './openapi.ts';
 export { absoluteUrl, origin, UrlRegistry } from './urls.ts';
 export { NON_FIELD_ERRORS, errorDetailsFromAjv, messageFor, type FieldErrors } from './validation.ts';
@@ -118,8 +119,8 @@ export {
   openDatabase,
   schemaDrifted,
   type DatabaseOptions,
-} from './database.ts';
-export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './statements.ts';
+} from './orm.ts';
+export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './orm.ts';
 export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase, type TestFile } from './testing.ts';
 export {
   BaseAuthentication,
@@ -193,5 +194,6 @@ export {
   type TokenRow,
 } from './auth/users.ts';
 export { checkCsrfToken, csrfToken, isSafeMethod, type CsrfOptions } from './auth/csrf.ts';
-export { authPlugin, AuthTokenView, INVALID_LOGIN, isSafeNext, type AuthConfig, type AuthPluginOptions } from './auth/plugin.ts';
+export type { AuthConfig } from './auth/config.ts';
+export { authPlugin, AuthTokenView, INVALID_LOGIN, isSafeNext, type AuthPluginOptions } from './auth/plugin.ts';
 export { authCommands, runAuthCommand, type CommandIO } from './auth/commands.ts';

@@ -3,7 +3,7 @@
  * description, the media types it renders and parses, and the fields each writing method accepts.
  */
 import type { FastifyRequest } from 'fastify';
-import type { FieldInfo } from './fields.ts';
+import type { FieldInfo } from './serializers.ts';
 import { allowedMethods } from './permissions.ts';
 import type { GenericViewSet } from './viewsets.ts';
 

@@ -6,13 +6,11 @@
  */
 import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { atomic, readerOf } from './database.ts';
+import { atomic, executePrepared, readerOf, rowsToEntities } from './orm.ts';
 import { Conflict, ValidationError } from './exceptions.ts';
 import { compiledQuery, GenericAPIView, lazyQueryBuilder } from './generics.ts';
 import { ModelSerializer, type SerializerContext } from './serializers.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
-import { rowsToEntities } from './direct.ts';
-import { executePrepared } from './statements.ts';
 import { routeConfig } from './views.ts';
 
 /**

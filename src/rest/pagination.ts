@@ -9,10 +9,12 @@ export {
   eitherShapeSerializerCompiler,
   queryErrorsBeyond,
   type JsonSchema,
+  type ListQuery,
   type PageLink,
+  type PaginatedView,
   type PaginationHtml,
 } from './pagination/base.ts';
-export { estimatedCount, exactCount, type CountMode, type RowCount } from './pagination/count.ts';
+export { estimatedCount, exactCount, type CountMode, type RowCount } from './orm.ts';
 export { PageNumberPagination } from './pagination/page-number.ts';
 export { LimitOffsetPagination } from './pagination/limit-offset.ts';
 export { CursorPagination, keysetCondition, type CursorOrderingTerm, type CursorPosition } from './pagination/cursor.ts';

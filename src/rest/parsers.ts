@@ -13,7 +13,7 @@ import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { ParseError, PayloadTooLarge, UnsupportedMediaType } from './exceptions.ts';
-import { MediaType } from './negotiation.ts';
+import { MediaType } from './mediatypes.ts';
 
 /** How a parser wants the body: decoded text, bytes, or the raw stream (large or streaming formats). */
 export type BodyKind = 'string' | 'buffer' | 'stream';

@@ -15,8 +15,11 @@ export {
   Field,
   nullable,
   PendingCreate,
+  PendingWrite,
   type AnyEntitySchema,
   type DeclaredFieldOptions,
+  type FieldInfo,
+  type SerializerLike,
   type SerializerContext,
   type ValidationContext,
 } from './serializers/field.ts';

@@ -9,7 +9,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import pg from 'pg';
 import type { User } from './auth/models.ts';
 import { createToken } from './auth/users.ts';
-import { migrate, openDatabase, type DatabaseOptions } from './database.ts';
+import { migrate, openDatabase, type DatabaseOptions } from './orm.ts';
 
 /** A database made for one test run. */
 export interface TestDatabase {

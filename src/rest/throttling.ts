@@ -24,6 +24,13 @@ export interface ThrottleStore {
   clear(): Promise<void>;
 }
 
+declare module './settings.ts' {
+  interface RestSettings {
+    /** Where throttles keep request history; `null` gives each app its own memory store. */
+    throttleStore: ThrottleStore | null;
+  }
+}
+
 /** `limit` requests per `duration` seconds, from a rate such as `100/min`, `1000/day` or `5/10s`. */
 export interface Rate {
   limit: number;

@@ -9,7 +9,7 @@ import { APIException, AuthenticationFailed, NotAuthenticated, PermissionDenied,
 import { patchVaryHeaders, type BaseContentNegotiation } from './negotiation.ts';
 import { andThen, firstWhere, isPromiseLike } from './promises.ts';
 import type { BaseParser } from './parsers.ts';
-import type { BaseRenderer } from './renderers/index.ts';
+import type { BaseRenderer } from './renderers/base.ts';
 import type { RestSettings } from './settings.ts';
 
 /** The user a request is made by; `request.user` is `null` for anonymous requests. */
@@ -103,6 +103,23 @@ declare module 'fastify' {
     auth: unknown;
     /** The authenticator that accepted the request. */
     successfulAuthenticator: Authenticator | null;
+  }
+}
+
+declare module './settings.ts' {
+  interface RestSettings {
+    /** Renderers of views that name none, in order of preference (DRF's DEFAULT_RENDERER_CLASSES). */
+    defaultRendererClasses: readonly BaseRenderer[];
+    /** Parsers of views that name none (DRF's DEFAULT_PARSER_CLASSES); the plugin installs them on the app. */
+    defaultParserClasses: readonly BaseParser[];
+    /** How views pick a renderer (DRF's DEFAULT_CONTENT_NEGOTIATION_CLASS). */
+    defaultContentNegotiationClass: BaseContentNegotiation;
+    /** Authentication schemes of views that name none (DRF's DEFAULT_AUTHENTICATION_CLASSES); none by default. */
+    defaultAuthenticationClasses: readonly Authenticator[];
+    /** Permissions of views that name none (DRF's DEFAULT_PERMISSION_CLASSES); none allows every request. */
+    defaultPermissionClasses: readonly Permission[];
+    /** Throttles of views that name none (DRF's DEFAULT_THROTTLE_CLASSES). */
+    defaultThrottleClasses: readonly Throttle[];
   }
 }
 

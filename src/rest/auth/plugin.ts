@@ -13,6 +13,7 @@ import { IsAuthenticated } from '../permissions.ts';
 import { ScopedRateThrottle } from '../throttling.ts';
 import { APIView, initialHook, type Permission, type Throttle } from '../views.ts';
 import { authCookieOptions, checkCsrfToken, checkOrigin, csrfToken, defaultCsrfOptions, finishPendingCsrf, formToken, rotateCsrfSecret, type CsrfOptions } from './csrf.ts';
+import type { AuthConfig } from './config.ts';
 import type { Token, User } from './models.ts';
 import { checkCredentials, closeSession, createToken, openSession, revokeTokens, touchLastLogin } from './users.ts';
 
@@ -33,26 +34,6 @@ export interface AuthPluginOptions {
   trustedOrigins?: readonly string[];
   /** Throttle scope of log-in attempts (page and token endpoint), used when `throttleRates` has it. */
   loginThrottleScope?: string;
-}
-
-/** The resolved options, as `app.authConfig`. */
-export interface AuthConfig {
-  secretKey: string;
-  loginUrl: string;
-  logoutUrl: string;
-  loginRedirectUrl: string;
-  tokenUrl: string | null;
-  sessionCookieName: string;
-  sessionCookieAge: number;
-  loginThrottleScope: string;
-  csrf: CsrfOptions;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The auth plugin's resolved options; absent without the plugin. */
-    authConfig: Readonly<AuthConfig>;
-  }
 }
 
 /** Django's message for a failed log-in form. */

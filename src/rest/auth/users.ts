@@ -5,8 +5,7 @@
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { findOneWithRelated, findRowWithRelated, mergeJoinedRow } from '../direct.ts';
-import type { Row } from '../statements.ts';
+import { findOneWithRelated, findRowWithRelated, mergeJoinedRow, type Row } from '../orm.ts';
 import { dummyHash, hashPassword, needsRehash, unusablePassword, verifyPassword } from './passwords.ts';
 import { Group, Permission, Session, Token, User } from './models.ts';
 

@@ -6,42 +6,11 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { SetupError, ValidationError } from '../exceptions.ts';
-import type { GenericAPIView } from '../generics.ts';
-import type { ModelSerializer, SerializerOutput } from '../serializers.ts';
+import type { ModelSerializer } from '../serializers.ts';
 import { withQuery } from '../urls.ts';
-import { BaseFilterBackend, escapeLike, formTarget, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
-import { kindName, nest, parseValue, resolvePath, valueHint, type FieldPath, type ValueKind } from './values.ts';
-
-/** Every lookup `FieldFilterBackend` knows, as django-filter names them. */
-export const LOOKUPS = [
-  'exact',
-  'iexact',
-  'contains',
-  'icontains',
-  'startswith',
-  'istartswith',
-  'endswith',
-  'iendswith',
-  'in',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'range',
-  'isnull',
-] as const;
-
-/** A lookup name: `exact`, `icontains`, `gte`, `in`, `range`, `isnull`... */
-export type Lookup = (typeof LOOKUPS)[number];
-
-/** The readable field names of a serializer (any string for an untyped one). */
-export type FieldNameOf<S> = [SerializerOutput<S>] extends [never] ? string : keyof SerializerOutput<S> & string;
-
-/** A serializer field or a path across to-one relations from it, e.g. `author__name`. */
-export type FieldPathOf<S> = FieldNameOf<S> | `${FieldNameOf<S>}__${string}`;
-
-/** The lookups a view allows per field (django-filter's `filterset_fields` as a dict). */
-export type FilterFields<S = ModelSerializer> = { readonly [K in FieldPathOf<S>]?: readonly Lookup[] };
+import type { AnyQueryBuilder } from '../orm.ts';
+import { BaseFilterBackend, escapeLike, formTarget, LOOKUPS, queryParam, type FilteredView, type FilterHtml, type Lookup } from './base.ts';
+import { type FieldPath, kindName, nest, parseValue, resolvePath, valueHint, type ValueKind } from './values.ts';
 
 const TEXT: ReadonlySet<ValueKind> = new Set(['string']);
 const ORDERED: ReadonlySet<ValueKind> = new Set(['string', 'integer', 'bigint', 'number', 'decimal', 'datetime', 'date', 'time']);
@@ -120,7 +89,7 @@ export function lookupCondition(lookup: Lookup, values: unknown[]): unknown {
   }
 }
 
-const compiled = new WeakMap<GenericAPIView, { serializer: ModelSerializer; params: FilterParam[] }>();
+const compiled = new WeakMap<FilteredView, { serializer: ModelSerializer; params: FilterParam[] }>();
 
 /**
  * Filters by the view's `filterFields` (DRF with django-filter's `DjangoFilterBackend`).
@@ -129,7 +98,7 @@ const compiled = new WeakMap<GenericAPIView, { serializer: ModelSerializer; para
  */
 export class FieldFilterBackend extends BaseFilterBackend {
   /** The query parameters of a view, checked against its serializer (a `SetupError` when a field or lookup does not fit). */
-  getFilterParams(view: GenericAPIView, serializer: ModelSerializer = view.serializer): FilterParam[] {
+  getFilterParams(view: FilteredView, serializer: ModelSerializer = view.serializer): FilterParam[] {
     const cached = compiled.get(view);
     if (cached?.serializer === serializer) return cached.params;
     const where = `${view.constructor.name}.filterFields`;
@@ -168,12 +137,12 @@ export class FieldFilterBackend extends BaseFilterBackend {
   }
 
   /** Unfiltered requests (no parameter with a value) share one query. */
-  override queryShape(request: FastifyRequest, view: GenericAPIView): string | null {
+  override queryShape(request: FastifyRequest, view: FilteredView): string | null {
     const params = this.getFilterParams(view, view.getSerializer(request));
     return params.every((p) => (queryParam(request, p.param) ?? '') === '') ? '' : null;
   }
 
-  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
+  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: FilteredView): AnyQueryBuilder {
     const errors: Record<string, string[]> = {};
     const conditions: unknown[] = [];
     for (const param of this.getFilterParams(view, view.getSerializer(request))) {
@@ -188,12 +157,12 @@ export class FieldFilterBackend extends BaseFilterBackend {
     return qb;
   }
 
-  override getQuerystringProperties(view: GenericAPIView): Record<string, Record<string, unknown>> {
+  override getQuerystringProperties(view: FilteredView): Record<string, Record<string, unknown>> {
     return Object.fromEntries(this.getFilterParams(view).map((p) => [p.param, { type: 'string', description: describeParam(p) }]));
   }
 
   /** The Filters dialog's form: one input per parameter with its current value. */
-  override toHtml(request: FastifyRequest, view: GenericAPIView): FilterHtml | null {
+  override toHtml(request: FastifyRequest, view: FilteredView): FilterHtml | null {
     const params = this.getFilterParams(view, view.getSerializer(request));
     if (!params.length) return null;
     const fields = params.map((p) => {

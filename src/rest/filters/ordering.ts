@@ -5,17 +5,13 @@
  * order from page to page.
  */
 import type { FastifyRequest } from 'fastify';
-import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer } from '../serializers.ts';
 import { withQuery } from '../urls.ts';
-import { BaseFilterBackend, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
-import type { FieldPathOf } from './lookups.ts';
-import { nest, resolvePath, type FieldPath } from './values.ts';
+import type { AnyQueryBuilder } from '../orm.ts';
+import { BaseFilterBackend, queryParam, type FilteredView, type FilterHtml } from './base.ts';
+import { type FieldPath, nest, resolvePath } from './values.ts';
 
-/** The fields a client may order by, or `'__all__'` for every readable serializer field. */
-export type OrderingFields<S = ModelSerializer> = readonly FieldPathOf<S>[] | '__all__';
-
-const compiled = new WeakMap<GenericAPIView, { serializer: ModelSerializer; fields: Map<string, FieldPath> }>();
+const compiled = new WeakMap<FilteredView, { serializer: ModelSerializer; fields: Map<string, FieldPath> }>();
 
 /** Orders lists by the `ordering` parameter over the view's `orderingFields` (DRF's `OrderingFilter`). */
 export class OrderingFilter extends BaseFilterBackend {
@@ -34,7 +30,7 @@ export class OrderingFilter extends BaseFilterBackend {
    * The fields a client may order by, keyed by name (DRF's `get_valid_fields`); without
    * `orderingFields`, every readable serializer field, as in DRF.
    */
-  getValidFields(view: GenericAPIView, serializer: ModelSerializer = view.serializer): Map<string, FieldPath> {
+  getValidFields(view: FilteredView, serializer: ModelSerializer = view.serializer): Map<string, FieldPath> {
     const cached = compiled.get(view);
     if (cached?.serializer === serializer) return cached.fields;
     const declared = view.orderingFields;
@@ -47,7 +43,7 @@ export class OrderingFilter extends BaseFilterBackend {
   }
 
   /** The view's default ordering as terms such as `['title', '-id']` (DRF's `get_default_ordering`). */
-  getDefaultOrdering(view: GenericAPIView): string[] {
+  getDefaultOrdering(view: FilteredView): string[] {
     return Object.entries(view.ordering ?? {}).map(([field, direction]) => (direction === 'desc' ? `-${field}` : field));
   }
 
@@ -55,7 +51,7 @@ export class OrderingFilter extends BaseFilterBackend {
    * The ordering of this request (DRF's `get_ordering`): the valid terms of the parameter, else
    * the view's default. Paginators that need a stable order (cursors) read it from here.
    */
-  getOrdering(request: FastifyRequest, view: GenericAPIView): string[] {
+  getOrdering(request: FastifyRequest, view: FilteredView): string[] {
     const param = queryParam(request, this.orderingParam);
     if (param === undefined || param === '') return this.getDefaultOrdering(view);
     const valid = this.getValidFields(view, view.getSerializer(request));
@@ -69,11 +65,11 @@ export class OrderingFilter extends BaseFilterBackend {
   }
 
   /** The ordering terms: requests ordered alike share one query. */
-  override queryShape(request: FastifyRequest, view: GenericAPIView): string | null {
+  override queryShape(request: FastifyRequest, view: FilteredView): string | null {
     return this.getOrdering(request, view).join(',');
   }
 
-  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
+  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: FilteredView): AnyQueryBuilder {
     const serializer = view.getSerializer(request);
     const valid = this.getValidFields(view, serializer);
     const pk = serializer.primaryKey;
@@ -87,7 +83,7 @@ export class OrderingFilter extends BaseFilterBackend {
     return qb.orderBy(orderBy as never);
   }
 
-  override getQuerystringProperties(view: GenericAPIView): Record<string, Record<string, unknown>> {
+  override getQuerystringProperties(view: FilteredView): Record<string, Record<string, unknown>> {
     const names = [...this.getValidFields(view).keys()];
     if (!names.length) return {};
     return {
@@ -100,7 +96,7 @@ export class OrderingFilter extends BaseFilterBackend {
   }
 
   /** The Filters dialog's ordering links, the current one marked (DRF's `get_template_context`). */
-  override toHtml(request: FastifyRequest, view: GenericAPIView): FilterHtml | null {
+  override toHtml(request: FastifyRequest, view: FilteredView): FilterHtml | null {
     const valid = this.getValidFields(view, view.getSerializer(request));
     if (!valid.size) return null;
     const current = this.getOrdering(request, view)[0] ?? null;

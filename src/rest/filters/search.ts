@@ -5,14 +5,11 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { SetupError, ValidationError } from '../exceptions.ts';
-import type { GenericAPIView } from '../generics.ts';
 import type { ModelSerializer } from '../serializers.ts';
-import { BaseFilterBackend, formTarget, queryParam, type AnyQueryBuilder, type FilterHtml } from './base.ts';
-import { lookupCondition, type FieldPathOf, type Lookup } from './lookups.ts';
-import { kindName, nest, parseValue, resolvePath, type FieldPath } from './values.ts';
-
-/** The fields a view searches; `^` makes a field match at the start, `=` the whole value. */
-export type SearchFields<S = ModelSerializer> = readonly (FieldPathOf<S> | `${'^' | '='}${FieldPathOf<S>}`)[];
+import type { AnyQueryBuilder } from '../orm.ts';
+import { BaseFilterBackend, formTarget, queryParam, type FilteredView, type FilterHtml, type Lookup } from './base.ts';
+import { lookupCondition } from './lookups.ts';
+import { type FieldPath, kindName, nest, parseValue, resolvePath } from './values.ts';
 
 /** One searched field with the lookup each term uses on it. */
 export interface SearchField {
@@ -43,7 +40,7 @@ export function splitSearchTerms(text: string): string[] {
   return terms.filter((t) => t !== '');
 }
 
-const compiled = new WeakMap<GenericAPIView, { serializer: ModelSerializer; fields: SearchField[] }>();
+const compiled = new WeakMap<FilteredView, { serializer: ModelSerializer; fields: SearchField[] }>();
 
 /** Searches the view's `searchFields` for every term of the `search` parameter (DRF's `SearchFilter`). */
 export class SearchFilter extends BaseFilterBackend {
@@ -59,7 +56,7 @@ export class SearchFilter extends BaseFilterBackend {
   }
 
   /** The searched fields of this view, checked against its serializer (DRF's `get_search_fields`). */
-  getSearchFields(view: GenericAPIView, serializer: ModelSerializer = view.serializer): SearchField[] {
+  getSearchFields(view: FilteredView, serializer: ModelSerializer = view.serializer): SearchField[] {
     const cached = compiled.get(view);
     if (cached?.serializer === serializer) return cached.fields;
     const where = `${view.constructor.name}.searchFields`;
@@ -84,11 +81,11 @@ export class SearchFilter extends BaseFilterBackend {
   }
 
   /** Requests without search terms share one query. */
-  override queryShape(request: FastifyRequest, view: GenericAPIView): string | null {
+  override queryShape(request: FastifyRequest, view: FilteredView): string | null {
     return this.getSearchFields(view, view.getSerializer(request)).length && this.getSearchTerms(request).length ? null : '';
   }
 
-  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView): AnyQueryBuilder {
+  filterQueryset(request: FastifyRequest, qb: AnyQueryBuilder, view: FilteredView): AnyQueryBuilder {
     const fields = this.getSearchFields(view, view.getSerializer(request));
     const terms = this.getSearchTerms(request);
     if (!fields.length || !terms.length) return qb;
@@ -104,7 +101,7 @@ export class SearchFilter extends BaseFilterBackend {
     return qb;
   }
 
-  override getQuerystringProperties(view: GenericAPIView): Record<string, Record<string, unknown>> {
+  override getQuerystringProperties(view: FilteredView): Record<string, Record<string, unknown>> {
     const fields = this.getSearchFields(view);
     if (!fields.length) return {};
     const how = (f: SearchField) => `${f.field.name} (${f.lookup === 'icontains' ? 'contains' : f.lookup === 'istartswith' ? 'starts with' : 'exact'})`;
@@ -117,7 +114,7 @@ export class SearchFilter extends BaseFilterBackend {
   }
 
   /** The Filters dialog's search box with the current terms. */
-  override toHtml(request: FastifyRequest, view: GenericAPIView): FilterHtml | null {
+  override toHtml(request: FastifyRequest, view: FilteredView): FilterHtml | null {
     if (!this.getSearchFields(view, view.getSerializer(request)).length) return null;
     return {
       template: 'filters/search',

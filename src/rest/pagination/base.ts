@@ -5,9 +5,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastJson from 'fast-json-stringify';
-import type { AnyQueryBuilder } from '../filters.ts';
-import type { GenericAPIView } from '../generics.ts';
-import type { RestSettings } from '../settings.ts';
+import type { AnyQueryBuilder, Row } from '../orm.ts';
+import { settingsOf, type RestSettings } from '../settings.ts';
 
 /** A JSON Schema, as plain data. */
 export type JsonSchema = Record<string, unknown>;
@@ -26,13 +25,34 @@ export interface PageLink {
   isBreak: boolean;
 }
 
+/** A list as paginators read it: how many rows match, and `limit` rows from `offset`. */
+export interface ListQuery {
+  count(): Promise<number>;
+  window(limit: number, offset: number): Promise<Row[]>;
+}
+
+/**
+ * What a paginator reads of the view whose list it pages; `GenericAPIView` has all of it.
+ * Pagination sits below the generic views (docs/architecture.md) and knows them by this shape only.
+ */
+export interface PaginatedView {
+  /** The view's default ordering. */
+  readonly ordering: Readonly<Record<string, 'asc' | 'desc'>> | undefined;
+  /** The filter backends of the request (a cursor takes its ordering from the one that orders). */
+  getFilterBackends(request: FastifyRequest): readonly object[];
+  /** The count and the windows of rows of the request's (filtered) list. */
+  listQuery(request: FastifyRequest, qb: AnyQueryBuilder, fields: string[]): ListQuery;
+  /** Runs a query that selects the serializer's readable columns, related rows joined in. */
+  fetchRows(request: FastifyRequest, qb: AnyQueryBuilder): Promise<Row[]>;
+}
+
 /** Base class of paginators (DRF's `BasePagination`). */
 export abstract class BasePagination {
   /**
    * Runs the query for one page and returns the response body: the envelope with the rows, or
    * the plain list of rows when this request is not paginated (no page size, as in DRF).
    */
-  abstract paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown>;
+  abstract paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: PaginatedView, fields: string[]): Promise<unknown>;
 
   /** The envelope's JSON Schema around a list of `itemName` (e.g. `Book`), with an `$id` such as `PaginatedBookList`. */
   abstract getResponseSchema(itemName: string): JsonSchema & { $id: string };
@@ -59,19 +79,14 @@ export abstract class BasePagination {
    * Query parameters this paginator reads, as JSON Schema properties. They document valid values;
    * invalid ones get the paginator's own answers (DRF's 404 "Invalid page." or a fallback), not a 400.
    */
-  getQuerystringProperties(_view: GenericAPIView): Record<string, JsonSchema> {
+  getQuerystringProperties(_view: PaginatedView): Record<string, JsonSchema> {
     return {};
   }
 
   /** What the browsable API shows for this paginator after `paginate` (a template name and its data), or null. */
-  toHtml(_request: FastifyRequest, _view: GenericAPIView, _body: unknown): PaginationHtml | null {
+  toHtml(_request: FastifyRequest, _view: PaginatedView, _body: unknown): PaginationHtml | null {
     return null;
   }
-}
-
-/** The settings of the app serving this request. */
-export function settingsOf(request: FastifyRequest): Readonly<RestSettings> {
-  return request.server.restSettings;
 }
 
 /** A query parameter exactly as the client sent it; the last one wins when it is repeated, as in Django. */

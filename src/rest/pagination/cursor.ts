@@ -8,11 +8,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { raw } from '@mikro-orm/core';
 import type { FastifyRequest } from 'fastify';
 import { NotFound, SetupError } from '../exceptions.ts';
-import type { AnyQueryBuilder } from '../filters.ts';
-import type { GenericAPIView } from '../generics.ts';
-import type { RestSettings } from '../settings.ts';
+import type { AnyQueryBuilder } from '../orm.ts';
+import { settingsOf, type RestSettings } from '../settings.ts';
 import { withQuery } from '../urls.ts';
-import { BasePagination, linkSchema, pageSizeOf, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
+import { BasePagination, type JsonSchema, linkSchema, pageSizeOf, type PaginationHtml, rawQueryParam, type PaginatedView } from './base.ts';
 import { pageSizeProperty } from './page-number.ts';
 
 /** One term of a cursor's ordering, resolved to its column. */
@@ -33,7 +32,7 @@ export interface CursorPosition {
 
 type PropertyLike = { kind?: string; fieldNames?: string[]; nullable?: boolean; unique?: boolean | string; primary?: boolean };
 type MetaLike = { className: string; primaryKeys: string[]; properties: Record<string, PropertyLike | undefined> };
-type OrderingSource = { getOrdering(request: FastifyRequest, view: GenericAPIView): string[] };
+type OrderingSource = { getOrdering(request: FastifyRequest, view: PaginatedView): string[] };
 
 /**
  * Pages through a list in a fixed order with opaque, tamper-proof cursors (DRF's
@@ -74,7 +73,7 @@ export class CursorPagination extends BasePagination {
   }
 
   /** The ordering of this request, ending in a unique column (DRF's `get_ordering`). */
-  getOrdering(request: FastifyRequest, view: GenericAPIView, qb: AnyQueryBuilder): CursorOrderingTerm[] {
+  getOrdering(request: FastifyRequest, view: PaginatedView, qb: AnyQueryBuilder): CursorOrderingTerm[] {
     const meta = qb.mainAlias.meta as unknown as MetaLike;
     const filter = view.getFilterBackends(request).find((b) => typeof (b as Partial<OrderingSource>).getOrdering === 'function') as OrderingSource | undefined;
     const fromFilter = filter?.getOrdering(request, view) ?? [];
@@ -105,7 +104,7 @@ export class CursorPagination extends BasePagination {
     return resolved;
   }
 
-  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown> {
+  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: PaginatedView, fields: string[]): Promise<unknown> {
     const pageSize = this.getPageSize(request);
     if (pageSize === null) return view.fetchRows(request, qb.select(fields));
     const terms = this.getOrdering(request, view, qb);
@@ -189,7 +188,7 @@ export class CursorPagination extends BasePagination {
     };
   }
 
-  override getQuerystringProperties(_view: GenericAPIView): Record<string, JsonSchema> {
+  override getQuerystringProperties(_view: PaginatedView): Record<string, JsonSchema> {
     return {
       [this.cursorQueryParam]: { type: 'string', description: 'The pagination cursor value, taken from a `next` or `previous` link.' },
       ...(this.pageSizeQueryParam ? { [this.pageSizeQueryParam]: pageSizeProperty(this.maxPageSize) } : {}),
@@ -197,7 +196,7 @@ export class CursorPagination extends BasePagination {
   }
 
   /** Previous and next links, when there is a page either side. */
-  override toHtml(_request: FastifyRequest, _view: GenericAPIView, body: unknown): PaginationHtml | null {
+  override toHtml(_request: FastifyRequest, _view: PaginatedView, body: unknown): PaginationHtml | null {
     const { next, previous } = (body ?? {}) as { next?: string | null; previous?: string | null };
     if (!next && !previous) return null;
     return { template: this.template, context: { previousUrl: previous ?? null, nextUrl: next ?? null } };

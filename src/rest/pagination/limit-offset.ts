@@ -4,12 +4,10 @@
  * paginated at all: that is how a list endpoint gains pagination without breaking its clients.
  */
 import type { FastifyRequest } from 'fastify';
-import type { AnyQueryBuilder } from '../filters.ts';
-import type { GenericAPIView } from '../generics.ts';
-import type { RestSettings } from '../settings.ts';
+import { type AnyQueryBuilder, type CountMode, countRows, reconcile } from '../orm.ts';
+import { settingsOf, type RestSettings } from '../settings.ts';
 import { withQuery } from '../urls.ts';
-import { BasePagination, pageLinks, positiveInt, rawQueryParam, settingsOf, type JsonSchema, type PaginationHtml } from './base.ts';
-import { countRows, reconcile, type CountMode } from './count.ts';
+import { BasePagination, type JsonSchema, pageLinks, type PaginationHtml, positiveInt, rawQueryParam, type PaginatedView } from './base.ts';
 import { envelopeSchema, pageSizeProperty } from './page-number.ts';
 
 interface WindowState {
@@ -68,7 +66,7 @@ export class LimitOffsetPagination extends BasePagination {
     return (this.defaultLimit === undefined ? settings.pageSize : this.defaultLimit) !== null;
   }
 
-  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown> {
+  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: PaginatedView, fields: string[]): Promise<unknown> {
     const limit = this.getLimit(request);
     if (limit === null) return view.fetchRows(request, qb.select(fields));
     const offset = this.getOffset(request);
@@ -106,7 +104,7 @@ export class LimitOffsetPagination extends BasePagination {
     return envelopeSchema(itemName, this.count !== 'none', '?limit=100&offset=400', '?limit=100&offset=200');
   }
 
-  override getQuerystringProperties(_view: GenericAPIView): Record<string, JsonSchema> {
+  override getQuerystringProperties(_view: PaginatedView): Record<string, JsonSchema> {
     return {
       [this.limitQueryParam]: pageSizeProperty(this.maxLimit),
       [this.offsetQueryParam]: { type: 'integer', minimum: 0, description: 'The initial index from which to return the results.' },
@@ -114,7 +112,7 @@ export class LimitOffsetPagination extends BasePagination {
   }
 
   /** Previous and next links and a window of page links, as DRF's `get_html_context` computes them. */
-  override toHtml(request: FastifyRequest, _view: GenericAPIView, _body: unknown): PaginationHtml | null {
+  override toHtml(request: FastifyRequest, _view: PaginatedView, _body: unknown): PaginationHtml | null {
     const state = this.#windows.get(request);
     if (!state) return null;
     const { limit, offset } = state;

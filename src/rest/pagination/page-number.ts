@@ -4,8 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { NotFound } from '../exceptions.ts';
-import type { AnyQueryBuilder } from '../filters.ts';
-import type { GenericAPIView } from '../generics.ts';
+import { type AnyQueryBuilder, type CountMode, countRows, reconcile } from '../orm.ts';
 import type { RestSettings } from '../settings.ts';
 import { withQuery } from '../urls.ts';
 import {
@@ -17,8 +16,8 @@ import {
   rawQueryParam,
   type JsonSchema,
   type PaginationHtml,
+  type PaginatedView,
 } from './base.ts';
-import { countRows, reconcile, type CountMode } from './count.ts';
 
 interface PageState {
   page: number;
@@ -71,7 +70,7 @@ export class PageNumberPagination extends BasePagination {
     return (this.pageSize === undefined ? settings.pageSize : this.pageSize) !== null;
   }
 
-  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: GenericAPIView, fields: string[]): Promise<unknown> {
+  async paginate(request: FastifyRequest, qb: AnyQueryBuilder, view: PaginatedView, fields: string[]): Promise<unknown> {
     const pageSize = this.getPageSize(request);
     if (pageSize === null) return view.fetchRows(request, qb.select(fields));
     const raw = rawQueryParam(request, this.pageQueryParam) || '1';
@@ -118,7 +117,7 @@ export class PageNumberPagination extends BasePagination {
     return envelopeSchema(itemName, this.count !== 'none', '?page=4', '?page=2');
   }
 
-  override getQuerystringProperties(_view: GenericAPIView): Record<string, JsonSchema> {
+  override getQuerystringProperties(_view: PaginatedView): Record<string, JsonSchema> {
     return {
       [this.pageQueryParam]: {
         anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: [...this.lastPageStrings] }],
@@ -129,7 +128,7 @@ export class PageNumberPagination extends BasePagination {
   }
 
   /** Previous and next links and a window of page links, when the list has more than one page. */
-  override toHtml(request: FastifyRequest, _view: GenericAPIView, _body: unknown): PaginationHtml | null {
+  override toHtml(request: FastifyRequest, _view: PaginatedView, _body: unknown): PaginationHtml | null {
     const state = this.#pages.get(request);
     if (!state) return null;
     const final = state.count === undefined ? state.page + (state.hasNext ? 1 : 0) : Math.max(1, Math.ceil(state.count / state.pageSize));

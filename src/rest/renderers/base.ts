@@ -11,21 +11,29 @@
  * HTML. Fastify's schema-based serializer is then bypassed for that reply only.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MediaType, type RendererSelection } from '../negotiation.ts';
-import type { APIView } from '../views.ts';
+import { MediaType } from '../mediatypes.ts';
 
 /** What `render()` receives besides the data. */
 export interface RenderContext {
   request: FastifyRequest;
   reply: FastifyReply;
-  /** The view that handled the request; `null` for routes outside views. */
-  view: APIView | null;
+  /** The view that handled the request (an `APIView`, which renderers sit below); `null` for routes outside views. */
+  view: object | null;
   /** The response's status code. */
   status: number;
   /** The negotiated media type, e.g. `application/json; indent=4`. */
   mediaType: string;
   /** Its parameters, e.g. `{ indent: '4' }`. */
   params: Readonly<Record<string, string>>;
+}
+
+/** The renderer negotiation chose and the media type it answers with. */
+export interface RendererSelection {
+  readonly renderer: BaseRenderer;
+  /** The accepted media type: the client's when more specific than the renderer's (`application/json; indent=4`). */
+  readonly mediaType: string;
+  /** Parameters of `mediaType` (without `q`), such as `indent`. */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -60,7 +68,7 @@ export abstract class BaseRenderer {
    * every body of the reply through `render()`. A renderer that lets Fastify's schema serializer
    * write the body (the fast path of `JSONRenderer`) overrides this to do nothing.
    */
-  attach(request: FastifyRequest, reply: FastifyReply, selection: RendererSelection, view: APIView | null): void {
+  attach(request: FastifyRequest, reply: FastifyReply, selection: RendererSelection, view: object | null): void {
     const contentType = this.contentType(selection);
     reply.header('content-type', contentType);
     reply.serializer(((payload: unknown) => {

@@ -5,9 +5,7 @@
  * the same document.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RendererSelection } from '../negotiation.ts';
-import type { APIView } from '../views.ts';
-import { BaseRenderer, type RenderContext } from './base.ts';
+import { BaseRenderer, type RenderContext, type RendererSelection } from './base.ts';
 
 /** DRF's `JSONRenderer`. */
 export class JSONRenderer extends BaseRenderer {
@@ -25,7 +23,7 @@ export class JSONRenderer extends BaseRenderer {
   }
 
   /** Compact output is left to Fastify's schema serializer (the fast path); an indent renders here. */
-  override attach(request: FastifyRequest, reply: FastifyReply, selection: RendererSelection, view: APIView | null): void {
+  override attach(request: FastifyRequest, reply: FastifyReply, selection: RendererSelection, view: object | null): void {
     if (this.getIndent(selection.params) === null) return;
     super.attach(request, reply, selection, view);
   }

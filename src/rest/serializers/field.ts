@@ -6,9 +6,8 @@
 import type { EntityManager, EntitySchema } from '@mikro-orm/core';
 import type { FastifyRequest } from 'fastify';
 import { SetupError } from '../exceptions.ts';
-import { labelOf, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
+import { labelOf, type ColumnInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
 import { ERROR_MESSAGES_KEYWORD } from '../validation.ts';
-import type { ModelSerializer } from './model.ts';
 
 /** An entity schema of any entity. */
 export type AnyEntitySchema = EntitySchema<any, any>;
@@ -61,12 +60,38 @@ function isUniqueProperty(entity: AnyEntitySchema, name: string): boolean {
   });
 }
 
+/** What the framework knows about one serializer field once it is resolved: its column's facts, and the declared field behind it. */
+export interface FieldInfo extends ColumnInfo {
+  /** The declared field (relation, nested serializer, hyperlink) behind this entry, bound to its serializer. */
+  field?: Field;
+}
+
+/**
+ * What fields know of the serializer they belong to or nest. Fields sit below `ModelSerializer`
+ * (it is made of them) and see it by this shape only.
+ */
+export interface SerializerLike {
+  readonly name: string;
+  readonly entity: AnyEntitySchema;
+  readonly primaryKey: string;
+}
+
+/**
+ * A validated value that is written only when its parent is saved, inside the parent's
+ * transaction: a related object to create, a nested object to create or update.
+ */
+export abstract class PendingWrite {
+  /** The value to store on the parent, written now; `current` is what the parent holds there (updates). */
+  abstract resolve(em: EntityManager, current: unknown): Promise<object>;
+}
+
 /** A related object that validation found missing and that is created when the parent is saved, in its transaction. */
-export class PendingCreate {
+export class PendingCreate extends PendingWrite {
   readonly entity: AnyEntitySchema;
   readonly data: Record<string, unknown>;
 
   constructor(entity: AnyEntitySchema, data: Record<string, unknown>) {
+    super();
     this.entity = entity;
     this.data = data;
   }
@@ -96,14 +121,14 @@ export abstract class Field<Out = unknown, In = Out, RO extends boolean = boolea
   /** The name the field has in its serializer; set by `bind`. */
   fieldName = '';
   /** The serializer the field belongs to; set by `bind`. */
-  parent: ModelSerializer | undefined = undefined;
+  parent: SerializerLike | undefined = undefined;
 
   constructor(options: DeclaredFieldOptions = {}) {
     this.options = options;
   }
 
   /** A copy of this field attached to `parent` under `name` (DRF's `bind`): one declaration serves every serializer instance. */
-  bind(name: string, parent: ModelSerializer): this {
+  bind(name: string, parent: SerializerLike): this {
     const bound = Object.create(Object.getPrototypeOf(this)) as this;
     Object.assign(bound, this, { fieldName: name, parent });
     return bound;
@@ -171,6 +196,11 @@ export abstract class Field<Out = unknown, In = Out, RO extends boolean = boolea
     if (this.options.examples) out['examples'] = this.options.examples;
     if (this.options.errorMessages) out[ERROR_MESSAGES_KEYWORD] = { ...(out[ERROR_MESSAGES_KEYWORD] as object), ...this.options.errorMessages };
     return this.allowNull ? nullable(out) : out;
+  }
+
+  /** The serializer this field shows its object through (nested serializers); `null` for the others. */
+  get nestedSerializer(): SerializerLike | null {
+    return null;
   }
 
   /** The value this field reads from an entity or a row (DRF's `get_attribute`). */

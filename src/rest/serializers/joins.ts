@@ -5,8 +5,7 @@
  * one per relation. Fields then find the related row already on the parent row.
  */
 import type { EntityManager, EntityMetadata, EntityProperty } from '@mikro-orm/core';
-import { mapRows, type MapperMemo, type MappingDriver } from '../direct/rows.ts';
-import type { AnyQueryBuilder } from '../filters.ts';
+import { type AnyQueryBuilder, type MapperMemo, type MappingDriver, mapRows } from '../orm.ts';
 import type { ModelSerializer } from './model.ts';
 import { RelatedField } from './relations.ts';
 

@@ -5,14 +5,12 @@
  * and writes entities, nested ones included, in one transaction.
  */
 import type { EntityManager, InferEntity } from '@mikro-orm/core';
-import { atomic } from '../database.ts';
-import { canInsertDirectly, exists, insertDirectly, readsDirectly } from '../direct.ts';
+import { atomic, canInsertDirectly, exists, insertDirectly, readsDirectly } from '../orm.ts';
 import { messagesOf, SetupError, ValidationError } from '../exceptions.ts';
-import { resolveField, type FieldInfo, type FieldOptions, type PropertyMeta } from '../fields.ts';
+import { type FieldOptions, type PropertyMeta, resolveField } from '../fields.ts';
 import { isPromiseLike } from '../promises.ts';
-import { NON_FIELD_ERRORS, type FieldErrors } from '../validation.ts';
-import { contextEm, PendingCreate, type AnyEntitySchema, type Field, type SerializerContext, type ValidationContext } from './field.ts';
-import { NestedField, NestedWrite } from './nested.ts';
+import { type FieldErrors, NON_FIELD_ERRORS } from '../validation.ts';
+import { type AnyEntitySchema, contextEm, type Field, type FieldInfo, PendingWrite, type SerializerContext, type ValidationContext } from './field.ts';
 import { compileRepresenter, representRows, type RowRepresenter } from './representation.ts';
 import { serializerSchemas, type SerializerSchemas } from './schemas.ts';
 import { primaryKeyOf, PrimaryKeyRelatedField, targetOf } from './relations.ts';
@@ -35,6 +33,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
   abstract readonly entity: AnyEntitySchema;
   abstract readonly options: ModelSerializerOptions<E, any, any, any, any, any>;
 
+  declare readonly '~serializer': { out: Out; in: In };
   #fields?: FieldInfo[];
   #readable?: FieldInfo[];
   #representer?: RowRepresenter;
@@ -153,7 +152,10 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
 
   /** The serializers nested in this one, whose schemas its own refer to (their request schemas too when `writable`). */
   get nestedSerializers(): { serializer: ModelSerializer; writable: boolean }[] {
-    return this.fields.flatMap((f) => (f.field instanceof NestedField ? [{ serializer: f.field.serializer as ModelSerializer, writable: !f.readOnly }] : []));
+    return this.fields.flatMap((f) => {
+      const nested = f.field?.nestedSerializer;
+      return nested ? [{ serializer: nested as ModelSerializer, writable: !f.readOnly }] : [];
+    });
   }
 
   /** The named schemas (`Book`, `BookRequest`, `PatchedBookRequest`), built once; nested serializers are `$ref`s to theirs. */
@@ -287,7 +289,7 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
    */
   canCreateDirectly(em: EntityManager, validated: Partial<In>): boolean {
     if (!this.#writesAsDefault()) return false;
-    if (Object.values(validated).some((value) => value instanceof PendingCreate || value instanceof NestedWrite)) return false;
+    if (Object.values(validated).some((value) => value instanceof PendingWrite)) return false;
     return canInsertDirectly(em, this.entity, this.entityData(validated as Record<string, unknown>));
   }
 
@@ -355,16 +357,8 @@ export abstract class ModelSerializer<E extends object = any, Out = any, In = an
     for (const [name, value] of Object.entries(validated)) {
       const source = this.#sourceOf(name);
       if (source === '*' || value === undefined) continue;
-      if (value instanceof PendingCreate) {
-        data[source] = await value.resolve(em);
-      } else if (value instanceof NestedWrite) {
-        const current = instance ? (instance as Record<string, unknown>)[source] : undefined;
-        if (current) {
-          const loaded = await em.findOneOrFail(value.serializer.entity, { [value.serializer.primaryKey]: (current as Record<string, unknown>)[value.serializer.primaryKey] } as never);
-          data[source] = await value.serializer.update(em, loaded, value.data);
-        } else {
-          data[source] = await value.serializer.create(em, value.data);
-        }
+      if (value instanceof PendingWrite) {
+        data[source] = await value.resolve(em, instance ? (instance as Record<string, unknown>)[source] : undefined);
       } else {
         data[source] = value;
       }

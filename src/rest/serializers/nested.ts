@@ -5,19 +5,28 @@
  * with its parent, in the parent's transaction.
  */
 import { SetupError } from '../exceptions.ts';
-import type { FieldInfo } from '../fields.ts';
-import { contextEm, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
+import type { EntityManager } from '@mikro-orm/core';
+import { contextEm, PendingWrite, type DeclaredFieldOptions, type FieldInfo, type SerializerContext, type ValidationContext } from './field.ts';
 import type { ModelSerializer, SerializerInput, SerializerOutput } from './model.ts';
 import { RelatedField } from './relations.ts';
 
 /** What validation returns for a writable nested object: the nested serializer and its validated data, saved with the parent. */
-export class NestedWrite {
+export class NestedWrite extends PendingWrite {
   readonly serializer: ModelSerializer;
   readonly data: Record<string, unknown>;
 
   constructor(serializer: ModelSerializer, data: Record<string, unknown>) {
+    super();
     this.serializer = serializer;
     this.data = data;
+  }
+
+  /** Updates the nested object the parent holds (`current`), or creates one. */
+  async resolve(em: EntityManager, current: unknown): Promise<object> {
+    const { serializer } = this;
+    if (!current) return serializer.create(em, this.data);
+    const loaded = await em.findOneOrFail(serializer.entity, { [serializer.primaryKey]: (current as Record<string, unknown>)[serializer.primaryKey] } as never);
+    return serializer.update(em, loaded, this.data);
   }
 }
 
@@ -65,6 +74,10 @@ export class NestedField<
       requestSchema: this.decorate(reference(request.$id)),
       patchSchema: this.decorate(reference(patch.$id)),
     };
+  }
+
+  override get nestedSerializer(): S {
+    return this.serializer;
   }
 
   override itemSchema(): Record<string, unknown> {

@@ -7,12 +7,11 @@
  */
 import type { EntityManager, InferEntity, Primary } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
-import { exists, findOneBy, findRowBy } from '../direct.ts';
+import { executePrepared, exists, findOneBy, findRowBy } from '../orm.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
-import { valueSchemaOf, type PropertyMeta } from '../fields.ts';
-import { executePrepared } from '../statements.ts';
+import { type PropertyMeta, valueSchemaOf } from '../fields.ts';
 import { ERROR_MESSAGES_KEYWORD, pythonTypeName } from '../validation.ts';
-import { contextEm, Field, PendingCreate, type AnyEntitySchema, type DeclaredFieldOptions, type SerializerContext, type ValidationContext } from './field.ts';
+import { type AnyEntitySchema, contextEm, type DeclaredFieldOptions, Field, PendingCreate, type SerializerContext, type ValidationContext } from './field.ts';
 import type { Wire } from './types.ts';
 
 const primaryKeys = new WeakMap<object, string>();

@@ -3,8 +3,8 @@
  * field, columns as JSON (dates as ISO 8601 strings), one row at a time or a batch whose related
  * fields load what they show for all rows at once.
  */
-import { literalKey } from '../direct/rows.ts';
-import type { FieldInfo } from '../fields.ts';
+import { literalKey } from '../orm.ts';
+import type { FieldInfo } from './field.ts';
 import { Field, type SerializerContext } from './field.ts';
 
 /**

@@ -3,7 +3,7 @@
  * request (`PatchedBookRequest`), each a JSON Schema with an `$id` that OpenAPI shows as a component.
  */
 import { Type, type TUnsafe } from 'typebox';
-import type { FieldInfo } from '../fields.ts';
+import type { FieldInfo } from './field.ts';
 
 /** A serializer's schemas, typed as its responses and requests. */
 export interface SerializerSchemas<Out, In> {

@@ -6,7 +6,6 @@
 import type { Collection, InferEntity, Opt, Primary, PrimaryKeyProp, RequiredEntityData } from '@mikro-orm/core';
 import type { FieldOptions } from '../fields.ts';
 import type { Field } from './field.ts';
-import type { ModelSerializer } from './model.ts';
 
 type IsEntity<T> = T extends object ? (typeof PrimaryKeyProp extends keyof T ? true : false) : false;
 
@@ -111,6 +110,9 @@ export interface ModelSerializerOptions<E, F extends string = string, RO extends
 }
 
 /** Static response type of a serializer class or instance. */
-export type SerializerOutput<S> = S extends ModelSerializer<any, infer O, any> ? O : S extends abstract new () => ModelSerializer<any, infer O, any> ? O : never;
+export type SerializerOutput<S> = S extends Typed<infer O, any> ? O : S extends abstract new () => Typed<infer O, any> ? O : never;
 /** Static request type of a serializer class or instance. */
-export type SerializerInput<S> = S extends ModelSerializer<any, any, infer I> ? I : S extends abstract new () => ModelSerializer<any, any, infer I> ? I : never;
+export type SerializerInput<S> = S extends Typed<any, infer I> ? I : S extends abstract new () => Typed<any, infer I> ? I : never;
+
+/** What `ModelSerializer<E, Out, In>` declares of its types (`'~serializer'`), read without naming the class. */
+type Typed<Out, In> = { readonly '~serializer': { out: Out; in: In } };

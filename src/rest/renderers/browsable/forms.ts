@@ -4,7 +4,7 @@
  * selects for choices and related objects, and the JSON the "Raw data" tab starts from.
  */
 import type { FastifyRequest } from 'fastify';
-import type { FieldInfo } from '../../fields.ts';
+import type { FieldInfo } from '../../serializers.ts';
 import { describeField } from '../../metadata.ts';
 import { PrimaryKeyRelatedField, RelatedField, SlugRelatedField } from '../../serializers/relations.ts';
 import type { ModelSerializer } from '../../serializers.ts';

@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RendererSelection } from '../../negotiation.ts';
-import type { APIView } from '../../views.ts';
-import { BaseRenderer, type RenderContext } from '../base.ts';
+import { APIView } from '../../views.ts';
+import { BaseRenderer, type RenderContext, type RendererSelection } from '../base.ts';
 import { pageContext, type HtmlPart } from './page.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -45,13 +44,13 @@ export class BrowsableAPIRenderer extends BaseRenderer {
   }
 
   /** Keeps the data for the `onSend` hook; the reply is sent as a page with the CSP header. */
-  override attach(request: FastifyRequest, reply: FastifyReply, selection: RendererSelection, view: APIView | null): void {
+  override attach(request: FastifyRequest, reply: FastifyReply, selection: RendererSelection, view: object | null): void {
     const contentType = this.contentType(selection);
     reply.header('content-type', contentType);
     reply.header('content-security-policy', BROWSABLE_CSP);
-    pending.set(reply, { view, data: undefined });
+    pending.set(reply, { view: view instanceof APIView ? view : null, data: undefined });
     reply.serializer(((payload: unknown) => {
-      pending.set(reply, { view, data: payload });
+      pending.set(reply, { view: view instanceof APIView ? view : null, data: payload });
       reply.header('content-type', contentType);
       return '';
     }) as (payload: unknown) => string);

@@ -5,7 +5,7 @@
  * ORM's mapper walks every key of every row. Entities the generator does not cover keep the ORM's.
  */
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import type { Row } from '../statements.ts';
+import type { Row } from '../types.ts';
 
 /** One row of a result, columns to properties. */
 export type RowMapper = (row: Row) => Row;

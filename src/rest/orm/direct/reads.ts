@@ -4,7 +4,7 @@
  * EntityManager as `em.findOne` makes them.
  */
 import { helper, ReferenceKind, Utils, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import type { AnyQueryBuilder } from '../filters.ts';
+import type { AnyQueryBuilder } from '../types.ts';
 import { CompiledQueries, type CompiledQuery, runStatement, slot, type Row } from '../statements.ts';
 import { directMeta, isColumn, isComparable, isPlainValue, readsDirectly, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
 import { mapRows, type MapperMemo } from './rows.ts';

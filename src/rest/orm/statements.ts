@@ -7,10 +7,10 @@
  */
 import type { EntityManager, EntityMetadata, MikroORM } from '@mikro-orm/core';
 import { mapRows, type MapperMemo, type MappingDriver } from './direct/rows.ts';
-import type { AnyQueryBuilder } from './filters.ts';
+import type { AnyQueryBuilder, Row } from './types.ts';
 
 /** A result row, keyed by property name once mapped. */
-export type Row = Record<string, unknown>;
+export type { Row } from './types.ts';
 
 interface NativePool {
   query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;

@@ -3,8 +3,7 @@
  * columns) and whether a read may skip `em.findOne`'s preliminaries.
  */
 import { FlushMode, ReferenceKind, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import type { AnyQueryBuilder } from '../filters.ts';
-import type { Row } from '../statements.ts';
+import type { AnyQueryBuilder, Row } from '../types.ts';
 
 /** An entity class or schema, as `em.findOne` takes it. */
 export type EntityRef = object;

@@ -10,7 +10,7 @@ import type { EntityManager, EntitySchema, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { SetupError } from './exceptions.ts';
+import { SetupError } from '../exceptions.ts';
 
 /** Where the data lives and which entities and migrations it holds. */
 export interface DatabaseOptions {

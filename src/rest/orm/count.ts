@@ -3,9 +3,9 @@
  * first page of a large table slow; the planner's estimate costs a plan, not a scan.
  */
 import type { FastifyRequest } from 'fastify';
-import { readerOf } from '../database.ts';
-import type { AnyQueryBuilder } from '../filters.ts';
-import { runStatement } from '../statements.ts';
+import { readerOf } from './database.ts';
+import type { AnyQueryBuilder } from './types.ts';
+import { runStatement } from './statements.ts';
 
 /**
  * How a paginator counts: `exact` runs `count(*)` (DRF's way); `estimate` reports PostgreSQL's

@@ -1,0 +1,36 @@
+/**
+ * The database adapter: everything fastrest asks of MikroORM beyond its public API goes through
+ * here. One ORM per app on PostgreSQL or embedded PGlite (`orm/database.ts`), prepared statements
+ * (`orm/statements.ts`), the direct fast paths of reads and inserts (`orm/direct/`), row counts
+ * (`orm/count.ts`). The MikroORM internals these rely on are reached in `orm/internals.ts` only,
+ * which test/orm.test.ts checks against the installed MikroORM.
+ */
+export type { AnyQueryBuilder, Row } from './orm/types.ts';
+export {
+  atomic,
+  databaseAnswers,
+  databasePlugin,
+  driverOf,
+  migrate,
+  openDatabase,
+  readerOf,
+  schemaDrifted,
+  type DatabaseOptions,
+} from './orm/database.ts';
+export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type StatementTarget } from './orm/statements.ts';
+export {
+  canInsertDirectly,
+  exists,
+  findOneBy,
+  findOneWithRelated,
+  findRowBy,
+  findRowWithRelated,
+  insertDirectly,
+  mergeJoinedRow,
+  mergeRow,
+  readsDirectly,
+  rowMetaOf,
+  rowsToEntities,
+} from './orm/direct.ts';
+export { literalKey, mapRows, type MapperMemo, type MappingDriver } from './orm/direct/rows.ts';
+export { countQuery, countRows, estimatedCount, exactCount, reconcile, type CountMode, type RowCount } from './orm/count.ts';
