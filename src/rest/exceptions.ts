@@ -174,6 +174,7 @@ export const setupErrorCodes = {
   FASTREST_ERR_THROTTLE_RATE: "A throttle rate is not like 100/min, or no rate is set for a throttle's scope.",
   FASTREST_ERR_AUTH_CONFIG: 'The auth plugin has no secretKey, or a permission needs a model the view does not have.',
   FASTREST_ERR_PAGINATION: 'A cursor paginator is told to order by a field that is not a column of its entity.',
+  FASTREST_ERR_ORM_INTERNALS: 'The installed MikroORM lacks an internal member the database adapter uses (the message names the version and the members).',
 } as const;
 
 export type SetupErrorCode = keyof typeof setupErrorCodes;

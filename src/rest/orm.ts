@@ -32,5 +32,6 @@ export {
   rowMetaOf,
   rowsToEntities,
 } from './orm/direct.ts';
+export { checkInternals, driverInternals, internalsProblems, queryBuilderOf, CHECKED_MIKRO_ORM } from './orm/internals.ts';
 export { literalKey, mapRows, type MapperMemo, type MappingDriver } from './orm/direct/rows.ts';
 export { countQuery, countRows, estimatedCount, exactCount, reconcile, type CountMode, type RowCount } from './orm/count.ts';

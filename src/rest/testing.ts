@@ -44,15 +44,22 @@ export async function createTestDatabase(
   const name = `fastrest_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await adminQuery(serverUrl, `create database "${name}"`);
   const url = withDatabaseName(serverUrl, name);
-  const orm = await openDatabase({ ...options, url });
-  if (options.migrate !== false) await migrate(orm);
+  const dropDatabase = () => adminQuery(serverUrl, `drop database if exists "${name}" with (force)`);
+  let orm: MikroORM;
+  try {
+    orm = await openDatabase({ ...options, url });
+    if (options.migrate !== false) await migrate(orm);
+  } catch (error) {
+    await dropDatabase();
+    throw error;
+  }
   return {
     orm,
     url,
     driver: 'postgresql',
     drop: async () => {
       await closeQuietly(orm);
-      await adminQuery(serverUrl, `drop database if exists "${name}" with (force)`);
+      await dropDatabase();
     },
   };
 }

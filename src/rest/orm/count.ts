@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { readerOf } from './database.ts';
+import { executeOn, queryBuilderOf } from './internals.ts';
 import type { AnyQueryBuilder } from './types.ts';
 import { runStatement } from './statements.ts';
 
@@ -19,32 +20,18 @@ export interface RowCount {
   exact: boolean;
 }
 
-type SqlExecutor = { execute(sql: string, params: readonly unknown[], method: 'all'): Promise<Record<string, unknown>[]> };
-
-/** What counting needs of MikroORM's query builder, some of it internal (as `getCount()` uses it). */
-interface CountingQueryBuilder {
-  processPopulateHint(): void;
-  hasToManyJoins(): boolean;
-  count(field?: string, distinct?: boolean): CountingQueryBuilder;
-  limit(n: undefined): CountingQueryBuilder;
-  offset(n: undefined): CountingQueryBuilder;
-  orderBy(order: []): CountingQueryBuilder;
-  toQuery(): { sql: string; params: readonly unknown[] };
-  getCount(): Promise<number>;
-  context?: unknown;
-}
-
 /** The `count(*)` query of a filtered query (its ordering, limit and offset dropped), as `getCount()` builds it. */
 export function countQuery(qb: AnyQueryBuilder): AnyQueryBuilder {
-  const counting = qb.clone() as unknown as CountingQueryBuilder;
-  counting.processPopulateHint();
-  counting.count(undefined, counting.hasToManyJoins()).limit(undefined).offset(undefined).orderBy([]);
-  return counting as unknown as AnyQueryBuilder;
+  const counting = qb.clone();
+  const inner = queryBuilderOf(counting);
+  inner.processPopulateHint();
+  counting.count(undefined, inner.hasToManyJoins()).limit(undefined as never).offset(undefined as never).orderBy([]);
+  return counting;
 }
 
 /** `count(*)` of the filtered query, run as a prepared statement (through the ORM inside a transaction). */
 export async function exactCount(request: FastifyRequest, qb: AnyQueryBuilder): Promise<number> {
-  if ((qb as unknown as CountingQueryBuilder).context) return (qb.clone() as unknown as CountingQueryBuilder).getCount();
+  if (queryBuilderOf(qb).context) return queryBuilderOf(qb.clone()).getCount();
   const { sql, params } = countQuery(qb).toQuery();
   const [row] = await runStatement(readerOf(request), sql, params);
   return row ? Number(row['count']) : 0;
@@ -57,7 +44,7 @@ export async function exactCount(request: FastifyRequest, qb: AnyQueryBuilder): 
  */
 export async function estimatedCount(request: FastifyRequest, qb: AnyQueryBuilder): Promise<number | null> {
   const { sql, params } = qb.clone().orderBy([]).toQuery();
-  const rows = await (request.em as unknown as SqlExecutor).execute(`explain (format json) ${sql}`, params, 'all');
+  const rows = await executeOn(request.em, `explain (format json) ${sql}`, params);
   const cell = rows[0]?.['QUERY PLAN'];
   const plan = (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan?: { 'Plan Rows'?: unknown } }[] | undefined;
   const estimate = plan?.[0]?.Plan?.['Plan Rows'];

@@ -11,6 +11,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { SetupError } from '../exceptions.ts';
+import { checkInternals } from './internals.ts';
 
 /** Where the data lives and which entities and migrations it holds. */
 export interface DatabaseOptions {
@@ -35,8 +36,22 @@ export function driverOf(options: Pick<DatabaseOptions, 'url'>): 'postgresql' | 
   return 'postgresql';
 }
 
-/** Opens the database (retrying PostgreSQL while it starts) and returns the MikroORM instance. */
+/**
+ * Opens the database (retrying PostgreSQL while it starts) and returns the MikroORM instance, once
+ * the internals the adapter uses are found in it (FASTREST_ERR_ORM_INTERNALS otherwise).
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  const orm = await connect(options);
+  try {
+    checkInternals(orm);
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+  return orm;
+}
+
+async function connect(options: DatabaseOptions): Promise<MikroORM> {
   const common = {
     entities: options.entities,
     extensions: [Migrator],

@@ -5,31 +5,16 @@
  * context), it runs through the ORM's connection as any query does. Rows come back with the values
  * MikroORM's result mapper gives (`direct/rows.ts`), without building entities.
  */
-import type { EntityManager, EntityMetadata, MikroORM } from '@mikro-orm/core';
-import { mapRows, type MapperMemo, type MappingDriver } from './direct/rows.ts';
+import { mapRows, type MapperMemo } from './direct/rows.ts';
+import { configOf, driverInternals, queryBuilderOf, type DriverInternals, type NativePool, type OrmTarget } from './internals.ts';
 import type { AnyQueryBuilder, Row } from './types.ts';
 
 /** A result row, keyed by property name once mapped. */
 export type { Row } from './types.ts';
 
-interface NativePool {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;
-}
-
-interface Connection {
-  execute(sql: string, params: unknown[], method: 'all' | 'run', ctx?: unknown): Promise<unknown>;
-  getNativeClient?(): Promise<unknown>;
-}
-
-interface Driver extends MappingDriver {
-  getConnection(type?: 'read' | 'write'): Connection;
-  convertException(error: Error): Error;
-  getPlatform(): { formatDate?(date: Date): string };
-}
-
 /** How one ORM runs statements: its `pg` pool when statements may be named there, else its connection. */
 interface Executor {
-  driver: Driver;
+  driver: DriverInternals;
   pool: NativePool | null;
   /** A date as the ORM inlines it into SQL (the platform's `formatDate`), or `null` when the platform has none. */
   formatDate: ((date: Date) => string) | null;
@@ -38,14 +23,14 @@ interface Executor {
 }
 
 /** Where statements run: the app's ORM, or any EntityManager of it. */
-export type StatementTarget = MikroORM | EntityManager;
+export type StatementTarget = OrmTarget;
 
 const executors = new WeakMap<object, Promise<Executor>>();
 
 /** Whether statements of this ORM may run on its `pg` pool directly: nothing the ORM does per query would be skipped. */
 async function openExecutor(target: StatementTarget): Promise<Executor> {
-  const driver = driverOf(target);
-  const config = target.config as unknown as { get(key: string): unknown; getLogger(): { isEnabled(namespace: string): boolean } };
+  const driver = driverInternals(target);
+  const config = configOf(target);
   const connection = driver.getConnection('write');
   const replicas = config.get('replicas') as unknown[] | undefined;
   const direct =
@@ -58,7 +43,7 @@ async function openExecutor(target: StatementTarget): Promise<Executor> {
   let pool: NativePool | null = null;
   if (direct) {
     // Throws when the client belongs to a Kysely instance passed in `driverOptions`: then the ORM runs everything.
-    const native = (await connection.getNativeClient!().catch(() => null)) as (Partial<NativePool> & { totalCount?: unknown }) | null;
+    const native = (await connection.getNativeClient!().catch(() => null)) as Partial<NativePool> | null;
     // PostgreSQL's pool; PGlite's native client has `query` too, but no pool and no named statements.
     if (typeof native?.query === 'function' && typeof native.totalCount === 'number') pool = native as NativePool;
   }
@@ -74,16 +59,13 @@ async function openExecutor(target: StatementTarget): Promise<Executor> {
   return { driver, pool, formatDate, onQuery };
 }
 
-function driverOf(target: StatementTarget): Driver {
-  return ('getDriver' in target ? target.getDriver() : target.driver) as unknown as Driver;
-}
 
 /** Executors once open, so a statement awaits only the database. */
 const openExecutors = new WeakMap<object, Executor>();
 
 /** One executor per driver, so an app's ORM and its EntityManagers share statements. */
 function executorOf(target: StatementTarget): Promise<Executor> {
-  const key = driverOf(target);
+  const key = driverInternals(target);
   let executor = executors.get(key);
   if (!executor) {
     executors.set(key, (executor = openExecutor(target)));
@@ -153,7 +135,7 @@ function wireValue(value: unknown, formatDate: Executor['formatDate']): unknown 
  * pool when it can, else through the ORM's connection. Errors come back as the ORM's exceptions.
  */
 export function runStatement(orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
-  const open = openExecutors.get(driverOf(orm));
+  const open = openExecutors.get(driverInternals(orm));
   return open ? runWith(open, orm, sql, params) : executorOf(orm).then((executor) => runWith(executor, orm, sql, params));
 }
 
@@ -184,15 +166,15 @@ async function runWith(executor: Executor, orm: StatementTarget, sql: string, pa
 /** Runs a SELECT query builder as a prepared statement and maps its rows as `qb.execute()` does. */
 export async function executePrepared(orm: StatementTarget, qb: AnyQueryBuilder): Promise<Row[]> {
   // A query builder of a transaction runs in it.
-  if ((qb as unknown as { context?: unknown }).context) return (await qb.execute('all')) as Row[];
+  if (queryBuilderOf(qb).context) return (await qb.execute('all')) as Row[];
   const { sql, params } = qb.toQuery();
   return runMapped(orm, sql, params, qb);
 }
 
 /** Runs `sql` as `runStatement` does and maps its rows as the ORM maps the results of `qb` (column names to properties, types converted). */
 async function runMapped(orm: StatementTarget, sql: string, params: readonly unknown[], qb: AnyQueryBuilder, memo?: MapperMemo): Promise<Row[]> {
-  const executor = openExecutors.get(driverOf(orm)) ?? (await executorOf(orm));
-  const meta = (qb as unknown as { mainAlias: { meta: EntityMetadata } }).mainAlias.meta;
+  const executor = openExecutors.get(driverInternals(orm)) ?? (await executorOf(orm));
+  const meta = queryBuilderOf(qb).mainAlias.meta;
   return mapRows(executor.driver, meta, await runWith(executor, orm, sql, params), qb, memo);
 }
 

@@ -5,7 +5,7 @@
  * one per relation. Fields then find the related row already on the parent row.
  */
 import type { EntityManager, EntityMetadata, EntityProperty } from '@mikro-orm/core';
-import { type AnyQueryBuilder, type MapperMemo, type MappingDriver, mapRows } from '../orm.ts';
+import { type AnyQueryBuilder, driverInternals, type MapperMemo, mapRows, queryBuilderOf } from '../orm.ts';
 import type { ModelSerializer } from './model.ts';
 import { RelatedField } from './relations.ts';
 
@@ -74,7 +74,7 @@ export function joinedRelations(serializer: ModelSerializer, em: EntityManager):
 export function selectJoined(qb: AnyQueryBuilder, serializer: ModelSerializer, em: EntityManager): AnyQueryBuilder {
   const joins = joinedRelations(serializer, em);
   if (!joins.length) return qb;
-  const main = (qb as unknown as { alias: string }).alias;
+  const main = queryBuilderOf(qb).alias;
   for (const join of joins) {
     qb.leftJoin(`${main}.${join.source}`, join.alias);
     qb.addSelect(join.columns.map((column, i) => `${join.alias}.${column} as ${join.keys[i]}`));
@@ -89,7 +89,7 @@ export function selectJoined(qb: AnyQueryBuilder, serializer: ModelSerializer, e
 export function foldJoined(rows: Record<string, unknown>[], serializer: ModelSerializer, em: EntityManager): Record<string, unknown>[] {
   const joins = joinedRelations(serializer, em);
   if (!joins.length) return rows;
-  const driver = em.getDriver() as unknown as MappingDriver;
+  const driver = driverInternals(em);
   for (const join of joins) {
     for (const row of rows) {
       const related: Record<string, unknown> = {};

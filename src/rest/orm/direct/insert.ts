@@ -15,7 +15,8 @@ import {
   type EntityProperty,
 } from '@mikro-orm/core';
 import { runStatement } from '../statements.ts';
-import { directMeta, isColumn, isPlain, isPlainValue, requestUnitOfWork, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
+import { driverInternals, managedBy, requestUnitOfWork } from '../internals.ts';
+import { directMeta, isColumn, isPlain, isPlainValue, type AnyEntity, type EntityRef } from './plain.ts';
 import { rowMetaOf } from './reads.ts';
 import { mapRows } from './rows.ts';
 
@@ -39,7 +40,7 @@ interface InsertPlan {
  * sets nothing, and `onCreate` functions that do not read the entity; else `null`.
  */
 function insertPlanOf(em: EntityManager, meta: EntityMetadata): InsertPlan | null {
-  const driver = (em as unknown as Internals).getDriver();
+  const driver = driverInternals(em);
   let plans = insertPlans.get(driver);
   if (!plans) insertPlans.set(driver, (plans = new WeakMap()));
   let plan = plans.get(meta);
@@ -90,7 +91,7 @@ export function canInsertDirectly(em: EntityManager, entity: EntityRef, data: Re
   if (!meta || !insertPlanOf(em, meta)) return false;
   const config = em.config;
   if (config.get('forceUndefined')) return false;
-  const uow = requestUnitOfWork(em) as (ReturnType<EntityManager['getUnitOfWork']> & { getOrphanRemoveStack(): Set<object> }) | null;
+  const uow = requestUnitOfWork(em);
   if (uow && (uow.getPersistStack().size || uow.getRemoveStack().size || uow.getOrphanRemoveStack().size)) return false;
   for (const [name, value] of Object.entries(data)) {
     const prop = meta.properties[name] as EntityProperty | undefined;
@@ -108,8 +109,7 @@ export function canInsertDirectly(em: EntityManager, entity: EntityRef, data: Re
     }
     const target = Reference.unwrapReference(value as object) as object;
     if (!Utils.isEntity(target)) return false;
-    const wrapped = helper(target);
-    if (!wrapped.__managed || !wrapped.hasPrimaryKey() || wrapped.__em !== em) return false;
+    if (!managedBy(em, target)) return false;
   }
   return true;
 }
@@ -160,7 +160,7 @@ export async function insertDirectly(em: EntityManager, entity: EntityRef, data:
   const rows = await runStatement(em, sql, params);
   if (!rows.length) return unique.length ? null : row;
   const returned = rows[0]!;
-  if (Object.keys(returned).length) Object.assign(row, mapRows((em as unknown as Internals).getDriver(), meta, [returned])[0]);
+  if (Object.keys(returned).length) Object.assign(row, mapRows(driverInternals(em), meta, [returned])[0]);
   return row;
 }
 
@@ -188,7 +188,7 @@ function isRequired(prop: EntityProperty): boolean {
  * writes it; with `unique`, `insert ... select ... where not exists (...)`, returning at least the key.
  */
 function insertStatement(em: EntityManager, meta: EntityMetadata, plan: InsertPlan, row: AnyEntity, unique: readonly string[]): string {
-  const platform = (em as unknown as Internals).getDriver().getPlatform();
+  const platform = driverInternals(em).getPlatform();
   const q = (id: string) => platform.quoteIdentifier(id);
   const set = plan.columns.filter((p) => row[p.name] !== undefined);
   const pk = meta.properties[meta.primaryKeys[0]!]!;

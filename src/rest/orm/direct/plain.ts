@@ -3,23 +3,12 @@
  * columns) and whether a read may skip `em.findOne`'s preliminaries.
  */
 import { FlushMode, ReferenceKind, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import type { AnyQueryBuilder, Row } from '../types.ts';
+import { requestUnitOfWork } from '../internals.ts';
 
 /** An entity class or schema, as `em.findOne` takes it. */
 export type EntityRef = object;
 /** An entity or a row, by property. */
 export type AnyEntity = Record<string, any>;
-
-/** The EntityManager's internals the direct statements use (not in MikroORM's public types). */
-export interface Internals {
-  getDriver(): {
-    getPlatform(): { quoteIdentifier(id: string): string; usesDefaultKeyword(): boolean };
-    getTableName(meta: EntityMetadata, options: { schema?: string }): string;
-    getSchemaName(meta: EntityMetadata, options: { schema?: string }): string | undefined;
-    mapResult(row: Row, meta: EntityMetadata): AnyEntity | null;
-  };
-  createQueryBuilder(entity: unknown, alias?: string): AnyQueryBuilder;
-}
 
 const plainEntities = new WeakMap<EntityMetadata, boolean>();
 
@@ -62,15 +51,6 @@ export function directMeta(em: EntityManager, entity: EntityRef): EntityMetadata
   const meta = em.getMetadata().get(entity as never) as EntityMetadata;
   if (!isPlain(meta) || em.getEventManager().getSubscribers().size > 0 || em.schema !== undefined) return null;
   return meta;
-}
-
-/**
- * The unit of work that may hold changes of this request: `em`'s (or its context's); `null` for the
- * app's global EntityManager (`readerOf` before a request forks), which holds none.
- */
-export function requestUnitOfWork(em: EntityManager): ReturnType<EntityManager['getUnitOfWork']> | null {
-  const context = em.getContext(false);
-  return context.global ? null : context.getUnitOfWork(false);
 }
 
 /** Whether a read of `meta` may skip `em.findOne`'s preliminaries: no flush due first, no filters, the identity map on. */

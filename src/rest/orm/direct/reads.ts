@@ -6,7 +6,8 @@
 import { helper, ReferenceKind, Utils, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { AnyQueryBuilder } from '../types.ts';
 import { CompiledQueries, type CompiledQuery, runStatement, slot, type Row } from '../statements.ts';
-import { directMeta, isColumn, isComparable, isPlainValue, readsDirectly, type AnyEntity, type EntityRef, type Internals } from './plain.ts';
+import { driverInternals, sqlManager, type DriverInternals } from '../internals.ts';
+import { directMeta, isColumn, isComparable, isPlainValue, readsDirectly, type AnyEntity, type EntityRef } from './plain.ts';
 import { mapRows, type MapperMemo } from './rows.ts';
 
 const compiled = new WeakMap<object, CompiledQueries>();
@@ -15,7 +16,7 @@ const MAX_COMPILED = 200;
 
 /** The statement of `key` for this ORM, compiled from `build()` the first time; `undefined` when there is no room. */
 function compiledFor(em: EntityManager, key: string, build: () => AnyQueryBuilder, slots: number): CompiledQuery | null | undefined {
-  const driver = (em as unknown as Internals).getDriver();
+  const driver = driverInternals(em);
   let queries = compiled.get(driver);
   if (!queries) compiled.set(driver, (queries = new CompiledQueries(MAX_COMPILED)));
   return queries.get(key, build, slots);
@@ -67,7 +68,7 @@ async function directLookup(
   const meta = directMeta(em, entity);
   const shape = meta && conditionShape(meta, where, kind === 'exists');
   if (!meta || !shape || !(await readsDirectly(em, meta))) return null;
-  const build = () => (em as unknown as Internals).createQueryBuilder(meta.class).select(columns(meta)).where(shape.build()).limit(1);
+  const build = () => sqlManager(em).createQueryBuilder(meta.class).select(columns(meta)).where(shape.build()).limit(1);
   const query = compiledFor(em, `${kind}\u0000${meta.className}${shape.key}`, build, shape.values.length);
   return query ? { query, values: shape.values, meta } : null;
 }
@@ -137,7 +138,7 @@ export async function findRowWithRelated(
   const target = prop && isColumn(prop) && prop.kind !== ReferenceKind.SCALAR ? directMeta(em, prop.targetMeta!.class) : null;
   const shape = meta && target && conditionShape(meta, where, false);
   if (!meta || !prop || !target || !shape || !(await readsDirectly(em, meta)) || !(await readsDirectly(em, target))) return undefined;
-  const driver = (em as unknown as Internals).getDriver();
+  const driver = driverInternals(em);
   const plan = joinedPlan(driver, meta, prop, target, shape.key);
   const [row] = await runStatement(em, plan.sql, shape.values);
   if (!row) return null;
@@ -199,7 +200,7 @@ interface JoinedPlan {
 const joinedPlans = new WeakMap<object, Map<string, JoinedPlan>>();
 
 /** `select own columns, related columns from own left join related where ... limit 1`, columns aliased `o0`, `o1`..., `r0`...; once per ORM and shape. */
-function joinedPlan(driver: ReturnType<Internals['getDriver']>, meta: EntityMetadata, prop: EntityProperty, target: EntityMetadata, shapeKey: string): JoinedPlan {
+function joinedPlan(driver: DriverInternals, meta: EntityMetadata, prop: EntityProperty, target: EntityMetadata, shapeKey: string): JoinedPlan {
   let byKey = joinedPlans.get(driver);
   if (!byKey) joinedPlans.set(driver, (byKey = new Map()));
   const key = `${meta.className}\u0000${prop.name}${shapeKey}`;

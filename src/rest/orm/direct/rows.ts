@@ -5,22 +5,14 @@
  * ORM's mapper walks every key of every row. Entities the generator does not cover keep the ORM's.
  */
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { DriverInternals, PlatformInternals } from '../internals.ts';
 import type { Row } from '../types.ts';
 
 /** One row of a result, columns to properties. */
 export type RowMapper = (row: Row) => Row;
 
 /** What the mapper needs of a driver: the ORM's own mapper (the fallback) and its platform's date rules. */
-export interface MappingDriver {
-  mapResult(row: Row, meta: EntityMetadata, populate?: unknown[], qb?: unknown): Row | null;
-  getPlatform(): unknown;
-}
-
-interface DatePlatform {
-  parseDate(value: string | number): unknown;
-  getTimezone(): string | undefined;
-  isNumericProperty(prop: EntityProperty): boolean;
-}
+export type MappingDriver = Pick<DriverInternals, 'mapResult' | 'getPlatform'>;
 
 const generated = new WeakMap<object, WeakMap<EntityMetadata, Map<string, RowMapper | null>>>();
 
@@ -33,7 +25,7 @@ export function rowMapper(driver: MappingDriver, meta: EntityMetadata, keys: rea
   const id = keys.join('\u0000');
   let mapper = byKeys.get(id);
   if (mapper === undefined) {
-    mapper = compileRowMapper(driver.getPlatform() as DatePlatform, meta, keys);
+    mapper = compileRowMapper(driver.getPlatform(), meta, keys);
     // Statements are few; queries with ever-new column sets must not grow this without end.
     if (byKeys.size < 64) byKeys.set(id, mapper);
   }
@@ -76,7 +68,7 @@ function needsOrmMapper(meta: EntityMetadata): boolean {
 export const literalKey = (name: string): string => (name === '__proto__' ? '["__proto__"]' : JSON.stringify(name));
 
 /** The generated mapper, or `null` where the ORM's must run. Names enter the source as JSON. */
-function compileRowMapper(platform: DatePlatform, meta: EntityMetadata, keys: readonly string[]): RowMapper | null {
+function compileRowMapper(platform: PlatformInternals, meta: EntityMetadata, keys: readonly string[]): RowMapper | null {
   if (needsOrmMapper(meta)) return null;
   const present = new Set(keys);
   const consumed = new Set<string>();
@@ -100,7 +92,7 @@ function compileRowMapper(platform: DatePlatform, meta: EntityMetadata, keys: re
 }
 
 /** A column's value as the ORM reads a date: a Date as it is, a string or number parsed (a timestamp without zone in the configured one). */
-function dateParser(platform: DatePlatform): (value: unknown) => unknown {
+function dateParser(platform: PlatformInternals): (value: unknown) => unknown {
   const tz = platform.getTimezone();
   const local = !tz || tz === 'local';
   return (value) => {
