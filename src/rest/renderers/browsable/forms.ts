@@ -51,8 +51,11 @@ export interface FormOptions {
   cutoff: number;
 }
 
+/** What a form is built from: a serializer's fields, or those of a plain route's body schema. */
+export type FormSource = Pick<ModelSerializer, 'fields'>;
+
 /** The writable fields of a form (nested objects and lists are left to the Raw data tab). */
-export function formFields(serializer: ModelSerializer): FieldInfo[] {
+export function formFields(serializer: FormSource): FieldInfo[] {
   return serializer.fields.filter((f) => !f.readOnly && typeOfSchema(f.requestSchema ?? f.schema) !== 'object' && typeOfSchema(f.requestSchema ?? f.schema) !== 'array');
 }
 
@@ -62,7 +65,7 @@ function typeOfSchema(schema: Record<string, unknown>): string | undefined {
 }
 
 /** The inputs of a form for `serializer`, with related objects loaded for their selects. */
-export async function buildForm(request: FastifyRequest, serializer: ModelSerializer, options: FormOptions): Promise<FormField[]> {
+export async function buildForm(request: FastifyRequest, serializer: FormSource, options: FormOptions): Promise<FormField[]> {
   const fields: FormField[] = [];
   for (const info of formFields(serializer)) {
     const schema = info.requestSchema ?? info.schema;
@@ -146,7 +149,7 @@ export function errorsOf(detail: unknown): string[] {
 }
 
 /** A JSON body to start the Raw data tab from: each writable field's example, default, or an empty value of its type. */
-export function exampleBody(serializer: ModelSerializer): Record<string, unknown> {
+export function exampleBody(serializer: FormSource): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const info of serializer.fields) {
     if (info.readOnly) continue;

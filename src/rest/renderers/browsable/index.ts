@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APIView } from '../../views.ts';
 import { BaseRenderer, type RenderContext, type RendererSelection } from '../base.ts';
 import { pageContext, type HtmlPart } from './page.ts';
+import { installPlainRoutes } from './plain.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -96,6 +97,7 @@ export function installBrowsableApi(app: FastifyInstance): void {
     if (!asset) return reply.code(404).send({ detail: 'Not found.' });
     return reply.headers({ 'content-type': asset.type, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).send(asset.body);
   });
+  installPlainRoutes(app, (renderer) => renderer instanceof BrowsableAPIRenderer);
   // A callback hook, so replies that are not pages pass without a promise.
   app.addHook('onSend', (request, reply, payload, done) => {
     const renderer = request.acceptedRenderer;

@@ -13,6 +13,7 @@ import { origin } from '../../urls.ts';
 import { routeConfig, type APIView } from '../../views.ts';
 import { GenericViewSet } from '../../viewsets.ts';
 import { buildForm, exampleBody, writablePart, type FormField } from './forms.ts';
+import { bodyFields } from './plain.ts';
 import { jsonTokens, type JsonToken } from './json-tokens.ts';
 import { markdownToHtml } from './markdown.ts';
 
@@ -81,6 +82,7 @@ export function viewNameOf(request: FastifyRequest, view: APIView | null, detail
     if (extra) return `${view.name} ${titleCase(extra.name)}`;
     return `${view.name} ${detail ? 'Instance' : 'List'}`;
   }
+  if (!view && config.plainRoute) return config.plainRoute.summary ?? titleCase(config.plainRoute.url.split('/').filter((s) => s && !s.startsWith(':')).at(-1) ?? 'Root');
   const explicit = (view as { viewName?: unknown } | null)?.viewName;
   if (typeof explicit === 'string' && explicit) return explicit;
   return view ? titleCase(view.constructor.name.replace(/(ViewSet|View)$/, '')) || 'View' : 'Response';
@@ -147,6 +149,25 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
     };
   }
 
+  const plain = view ? undefined : config.plainRoute;
+  if (plain) {
+    // A plain route's forms: one per body schema of the URL's POST, then PUT/PATCH routes.
+    for (const methods of [['POST'], ['PUT', 'PATCH']]) {
+      const offered = methods.filter((m) => plain.bodies.has(m));
+      if (!offered.length) continue;
+      const source = { fields: bodyFields(app, plain.bodies.get(offered[0]!)!) };
+      const own = offered.includes(request.method);
+      const form: PageForm = {
+        methods: offered,
+        fields: await buildForm(request, source, { values: own ? sent : {}, errors: own ? errors : {}, cutoff: options.cutoff }),
+        nonFieldErrors: own ? nonFieldErrors : [],
+        raw: JSON.stringify(own && failed ? sent : exampleBody(source), null, 4),
+      };
+      if (methods[0] === 'POST') postForm = form;
+      else putForm = form;
+    }
+  }
+
   const listing = isList && request.method === 'GET' && status === 200;
   const paginator = listing ? generic!.getPaginator(request) : null;
   const filters = listing ? generic!.getFilterBackends(request).map((b) => b.toHtml(request, generic!)).filter((p): p is HtmlPart => p !== null) : [];
@@ -156,7 +177,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
   const swaggerHref = docs && schema?.operationId && !schema.hide ? `${settings.docsPath}#/${encodeURIComponent(schema.tags?.[0] ?? 'default')}/${encodeURIComponent(schema.operationId)}` : null;
 
   const formatParam = settings.urlFormatOverride ?? 'format';
-  const renderers = view ? view.getRenderers(request) : [];
+  const renderers = view ? view.getRenderers(request) : plain ? settings.defaultRendererClasses : [];
   const formats = renderers.map((r) => {
     const target = new URL(url);
     target.searchParams.set(formatParam, r.format);
@@ -164,7 +185,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
   });
 
   const name = viewNameOf(request, view, detail);
-  const description = extra?.description ?? (view as { description?: unknown } | null)?.description;
+  const description = extra?.description ?? (view as { description?: unknown } | null)?.description ?? plain?.description;
   const headers = Object.entries(reply.getHeaders())
     .filter(([, v]) => v !== undefined)
     .map(([key, value]) => ({ name: key.replace(/(^|-)\w/g, (c) => c.toUpperCase()), value: Array.isArray(value) ? value.join(', ') : String(value) }));
@@ -202,7 +223,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
     filters,
     postForm,
     putForm,
-    parsers: view ? view.getParsers(request).map((p) => p.mediaType) : [],
+    parsers: (view ? view.getParsers(request) : plain ? settings.defaultParserClasses : []).map((p) => p.mediaType),
     errorDetail,
   };
 }
