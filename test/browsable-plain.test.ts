@@ -2,32 +2,8 @@
  * Plain Fastify routes declared with TypeBox schemas under the fastrest plugin: the browsable page
  * for browsers (forms from body schemas), their own JSON for other clients, and OpenAPI entries.
  */
-import Fastify from 'fastify';
 import t from 'tap';
-import { Type } from 'typebox';
-import { fastrest, serverOptions } from '../src/rest/index.ts';
-
-const Greeting = Type.Object({ message: Type.String({ description: 'What the server says.' }) }, { $id: 'Greeting' });
-const NewGreeting = Type.Object({ name: Type.String({ minLength: 1, maxLength: 40, description: 'Who to greet.' }), times: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })) });
-
-async function helloApp() {
-  const app = Fastify(serverOptions());
-  await app.register(fastrest);
-  app.addSchema(Greeting);
-  app.get(
-    '/hello',
-    { schema: { summary: 'Say hello', description: 'Greets **whoever** asks.', querystring: Type.Object({ name: Type.Optional(Type.String()) }), response: { 200: { $ref: 'Greeting#' } } } },
-    async (request) => ({ message: `Hello, ${(request.query as { name?: string }).name ?? 'world'}!` }),
-  );
-  app.post('/hello', { schema: { summary: 'Greet someone', body: NewGreeting, response: { 201: { $ref: 'Greeting#' } } } }, async (request, reply) => {
-    const body = request.body as { name: string; times?: number };
-    return reply.code(201).send({ message: `Hello, ${body.name}!`.repeat(body.times ?? 1) });
-  });
-  app.get('/secret', { schema: { hide: true, response: { 200: Greeting } } }, async () => ({ message: 'hidden' }));
-  app.get('/json-only', { config: { browsable: false }, schema: { response: { 200: Greeting } } }, async () => ({ message: 'json' }));
-  await app.ready();
-  return app;
-}
+import { helloApp } from './fixtures/hello-app.ts';
 
 t.test('a browser asking a plain route for HTML gets the browsable page of its answer', async (t) => {
   const app = await helloApp();
