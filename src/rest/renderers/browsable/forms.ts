@@ -148,14 +148,17 @@ export function errorsOf(detail: unknown): string[] {
   return [String(detail)];
 }
 
-/** A JSON body to start the Raw data tab from: each writable field's example, default, or an empty value of its type. */
+/**
+ * A JSON body to start the Raw data tab from: each writable field's example, default, or an empty
+ * value of its type. A unique field starts empty: its example may well be taken (a seeded book's ISBN).
+ */
 export function exampleBody(serializer: FormSource): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const info of serializer.fields) {
     if (info.readOnly) continue;
     const schema = info.requestSchema ?? info.schema;
     const examples = schema['examples'];
-    if (Array.isArray(examples) && examples.length) body[info.name] = examples[0];
+    if (Array.isArray(examples) && examples.length && !info.unique) body[info.name] = examples[0];
     else if (schema['default'] !== undefined) body[info.name] = schema['default'];
     else body[info.name] = emptyOf(typeOfSchema(schema), info.allowNull);
   }
