@@ -36,8 +36,13 @@ export interface FormField {
   step?: string;
   pattern?: string;
   choices?: FormChoice[];
-  /** For a related field with more objects than the cut-off: a text box with suggestions instead of a select. */
+  /**
+   * A text box with suggestions instead of a select: for a related field with more objects than the
+   * cut-off, or one that adds the object a new value names (`createIfMissing`).
+   */
   datalist?: string[];
+  /** The text box's placeholder. */
+  placeholder?: string;
   errors: string[];
 }
 
@@ -97,8 +102,14 @@ export async function buildForm(request: FastifyRequest, serializer: FormSource,
     } else if (related && !related.many && (related instanceof SlugRelatedField || related instanceof PrimaryKeyRelatedField)) {
       const column = related instanceof SlugRelatedField ? related.slugField : related.targetPk;
       const values = await relatedValues(request, related, column, options.cutoff);
-      if (values.length > options.cutoff) {
+      // A slug that adds a missing object takes any new value: a select would offer only existing ones.
+      const creates = related instanceof SlugRelatedField && related.options.createIfMissing === true;
+      if (creates) {
         field.datalist = values.slice(0, options.cutoff);
+        field.placeholder = 'Pick one or type a new one';
+      } else if (values.length > options.cutoff) {
+        field.datalist = values.slice(0, options.cutoff);
+        field.placeholder = 'Type to search';
       } else {
         field.input = 'select';
         field.choices = values.map((v) => ({ value: v, label: v, selected: v === value }));
