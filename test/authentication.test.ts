@@ -370,7 +370,8 @@ t.test('OpenAPI describes basic, token and cookie security, and each operation s
   const app = await library(t);
   const doc = app.swagger() as any;
   t.same(doc.components.securitySchemes.basicAuth, { type: 'http', scheme: 'basic' });
-  t.match(doc.components.securitySchemes.tokenAuth, { type: 'http', scheme: 'bearer' });
+  t.match(doc.components.securitySchemes.tokenAuth, { type: 'apiKey', in: 'header', name: 'Authorization' });
+  t.match(doc.components.securitySchemes.tokenAuth.description, /`Authorization: Token <key>` \(`Bearer <key>` is accepted too\)/, 'documented as the README says, Bearer too');
   t.match(doc.components.securitySchemes.cookieAuth, { type: 'apiKey', in: 'cookie', name: 'sessionid' });
   const create = doc.paths['/api/books/'].post;
   t.same(create.security, [{ cookieAuth: [] }, { basicAuth: [] }, { tokenAuth: [] }]);

@@ -95,12 +95,16 @@ t.test("a member sees the POST form built from the serializer: inputs, limits, r
   t.notMatch(tagOf(body, 'post-subtitle'), / required/, 'subtitle is optional');
   t.match(tagOf(body, 'post-isbn'), /pattern="\^\[0-9\]\{13\}\$"/);
   t.match(body, /id="post-isbn-help">The ISBN-13: 13 digits/);
-  t.match(body, /<select id="post-author" name="author"/);
-  t.match(body, /<option value="Harold Abelson">Harold Abelson<\/option>/);
+  t.match(tagOf(body, 'post-author'), /<input type="text" id="post-author" name="author"/, 'the author is a text box: a new name adds an author');
+  t.match(tagOf(body, 'post-author'), /list="post-author-options"/);
+  t.match(tagOf(body, 'post-author'), /placeholder="Pick one or type a new one"/);
+  t.match(body, /<datalist id="post-author-options">.*<option value="Harold Abelson">.*<\/datalist>/s, 'existing authors are suggested');
+  t.match(body, /id="post-author-help">The author&#39;s name; an author not yet in the Library is added./);
   t.notMatch(body, /id="post-(id|url|createdAt|authorDetail)"/, 'read-only fields have no input');
   t.match(body, /id="post-raw"/);
   t.match(body, /<option value="application\/json">application\/json<\/option>/);
-  t.match(body, /&quot;isbn&quot;: &quot;9780262033848&quot;/, 'the raw tab starts from an example body');
+  t.match(body, /&quot;isbn&quot;: &quot;&quot;/, "the raw tab's ISBN starts empty: the example is a seeded book's, and ISBNs are unique");
+  t.notMatch(/<textarea id="post-content"[^>]*>([^<]*)<\/textarea>/.exec(body)?.[1] ?? 'missing', /9780262033848/, "no existing book's ISBN in the raw tab");
   t.match(body, /<form class="logout" method="post" action="\/api-auth\/logout\/">\s*<input type="hidden" name="csrfmiddlewaretoken" value="[^"]+">/);
 });
 
@@ -118,7 +122,7 @@ t.test('a failed form submit shows each error beside its field and keeps the val
   t.match(tagOf(res.body, 'post-isbn'), /value="123"/);
   t.match(tagOf(res.body, 'post-isbn'), /aria-invalid="true"/);
   t.match(tagOf(res.body, 'post-title'), /value="A &lt;new&gt; book"/, 'kept, and escaped');
-  t.match(res.body, /<option value="David Thomas" selected>/);
+  t.match(tagOf(res.body, 'post-author'), /value="David Thomas"/);
 });
 
 t.test('a form submit that passes creates the object and shows the 201 page', async (t) => {
@@ -231,6 +235,38 @@ t.test('OPTIONS negotiated as HTML renders its metadata as a page', async (t) =>
   t.equal(res.statusCode, 200);
   t.match(res.body, /<b>OPTIONS<\/b> \/api\/books\//);
   t.match(res.body, /<span class="key">&quot;renders&quot;<\/span>/);
+});
+
+t.test('the Content-Type shown is the represented content\'s (application/json), the page itself is sent as HTML', async (t) => {
+  const res = await page('/api/books/');
+  t.match(res.headers['content-type'], /^text\/html/);
+  t.match(res.body, /<span class="header"><b>Content-Type:<\/b> application\/json<\/span>/);
+  t.notMatch(res.body, /<b>Content-Type:<\/b> text\/html/);
+});
+
+t.test('the request line of a form POST or an OPTIONS shows the URL without the internal ?format=api', async (t) => {
+  const posted = await app.inject({
+    method: 'POST',
+    url: '/api/books/?format=api',
+    headers: { accept: BROWSER_ACCEPT, authorization: member, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ title: 'Line', author: 'David Thomas', isbn: '1' }).toString(),
+  });
+  t.match(posted.body, /<pre class="request-line"><b>POST<\/b> \/api\/books\/<\/pre>/);
+  const options = await app.inject({ method: 'OPTIONS', url: '/api/books/?format=api', headers: { accept: BROWSER_ACCEPT } });
+  t.match(options.body, /<pre class="request-line"><b>OPTIONS<\/b> \/api\/books\/<\/pre>/);
+  const asked = await page('/api/books/?format=api');
+  t.match(asked.body, /<b>GET<\/b> \/api\/books\/\?format=api<\/pre>/, 'a GET shows the URL asked for');
+});
+
+t.test('after OPTIONS the Filters and Swagger UI buttons stay', async (t) => {
+  const get = await page('/api/books/');
+  const options = await app.inject({ method: 'OPTIONS', url: '/api/books/?format=api', headers: { accept: BROWSER_ACCEPT } });
+  for (const res of [get, options]) {
+    t.match(res.body, /<details class="menu filters" id="filters">/);
+    t.match(res.body, /<a class="button secondary swagger" href="\/docs#\/books\/listBooks">Swagger UI<\/a>/);
+  }
+  const item = await app.inject({ method: 'OPTIONS', url: `/api/books/${await firstBookId()}/?format=api`, headers: { accept: BROWSER_ACCEPT } });
+  t.match(item.body, /href="\/docs#\/books\/retrieveBook">Swagger UI</, 'an item links to its GET operation');
 });
 
 t.test('a related table larger than the cut-off gets a text box with suggestions instead of a select', async (t) => {

@@ -186,12 +186,17 @@ export class TokenAuthentication extends BaseAuthentication {
     return this.keywords[0] ?? 'Token';
   }
 
-  /** HTTP bearer when `Bearer` is accepted (Swagger UI then asks for the key alone), else an `Authorization` API key. */
+  /**
+   * The scheme as clients send it: an `Authorization` API key whose value starts with the first
+   * keyword (`Token <key>`, so Swagger UI's curl matches the docs), or HTTP bearer when `Bearer` comes first.
+   */
   override getSecurityScheme() {
-    const description = 'A key from the obtain-token endpoint.';
-    if (this.keywords.some((k) => k.toLowerCase() === 'bearer')) {
-      return { name: 'tokenAuth', scheme: { type: 'http', scheme: 'bearer', description } };
+    const [first = 'Token', ...others] = this.keywords;
+    if (first.toLowerCase() === 'bearer') {
+      return { name: 'tokenAuth', scheme: { type: 'http', scheme: 'bearer', description: 'A key from the obtain-token endpoint, sent as `Authorization: Bearer <key>`.' } };
     }
-    return { name: 'tokenAuth', scheme: { type: 'apiKey', in: 'header', name: 'Authorization', description: `${description} Send \`${this.keywords[0]} <key>\`.` } };
+    const also = others.length ? ` (${others.map((k) => `\`${k} <key>\``).join(' or ')} is accepted too)` : '';
+    const description = `A key from the obtain-token endpoint, sent as \`Authorization: ${first} <key>\`${also}. In Swagger UI, enter \`${first} <key>\` as the value.`;
+    return { name: 'tokenAuth', scheme: { type: 'apiKey', in: 'header', name: 'Authorization', description } };
   }
 }

@@ -14,28 +14,39 @@ import type { ActionSpec } from './generics.ts';
 import type { ModelSerializer } from './serializers.ts';
 import type { GenericViewSet } from './viewsets.ts';
 
-/** `{"detail": "..."}`: the body of every error that is not about fields. */
+/** `{"detail": "...", "code": "..."}`: the body of every error that is not about fields. */
 export const ErrorDetailSchema = {
   $id: 'ErrorDetail',
+  title: 'ErrorDetail',
   type: 'object',
   description: 'An error that is not about a particular field.',
-  properties: { detail: { type: 'string' } },
+  properties: {
+    detail: { type: 'string', description: 'What went wrong, in words.', examples: ['Not found.'] },
+    code: { type: 'string', description: 'A machine-readable code of the error, when the server sends one.', examples: ['not_found'] },
+  },
   required: ['detail'],
 } as const;
 
 /** `{"field": ["message"]}`: a 400 answer, keyed by field, nested for nested objects. */
 export const ValidationErrorSchema = {
   $id: 'ValidationError',
+  title: 'ValidationError',
   type: 'object',
-  description: 'Messages keyed by field name; `non_field_errors` holds object-level messages.',
+  description: 'Messages keyed by field name; `non_field_errors` holds object-level messages, and a nested object has its own messages keyed by field.',
   additionalProperties: {
-    anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'object', additionalProperties: true }],
+    title: 'FieldErrors',
+    anyOf: [
+      { title: 'Messages', type: 'array', items: { type: 'string' }, examples: [['This field is required.']] },
+      { title: 'NestedErrors', type: 'object', description: 'The messages of a nested object, keyed by its fields.', additionalProperties: true },
+    ],
   },
+  examples: [{ title: ['This field is required.'] }],
 } as const;
 
 /** 400 answers carry either field errors or a detail (malformed JSON). */
 export const BadRequestSchema = {
   $id: 'BadRequest',
+  title: 'BadRequest',
   description: 'Field errors, or a detail when the body could not be parsed.',
   anyOf: [{ $ref: 'ValidationError#' }, { $ref: 'ErrorDetail#' }],
 } as const;
@@ -75,6 +86,32 @@ export function errorResponses(options: { body: boolean; detail: boolean }): Rec
   };
 }
 
+/** A class-style name as lower-case words: `ReadingList` -> "reading list", `APIKey` -> "api key". */
+export function nameAsWords(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/[-_]+/g, ' ')
+    .toLowerCase();
+}
+
+/** "a" or "an" before `words`, by how they are read ("an author", "a user", "an hour" is not guessed). */
+function article(words: string): string {
+  return /^(?:[aeio]|u(?!ni|s[eu]|ti|r[aeiou]))/.test(words) ? 'an' : 'a';
+}
+
+/**
+ * An operation summary with `{name}` and `{plural}` filled in as English words: "Create an author",
+ * "List reading lists"; `a {name}` takes the right article.
+ */
+export function fillSummary(text: string, name: string, plural: string): string {
+  const words = nameAsWords(name);
+  return text
+    .replace(/\ba \{name\}/g, `${article(words)} ${words}`)
+    .replace(/\{name\}/g, words)
+    .replace(/\{plural\}/g, nameAsWords(plural));
+}
+
 /** The Fastify/OpenAPI schema of one viewset action: operationId, tags, parameters, body, responses, security. */
 export function operationSchemaOf(
   viewset: GenericViewSet,
@@ -85,7 +122,7 @@ export function operationSchemaOf(
   serializer: ModelSerializer,
 ) {
   const schemas = serializer.schemas;
-  const fill = (text: string) => text.replace('{name}', viewset.name.toLowerCase()).replace('{plural}', viewset.plural.toLowerCase());
+  const fill = (text: string) => fillSummary(text, viewset.name, viewset.plural);
   const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
   const paginator = spec.response === 'list' ? viewset.pagination : null;
   const success =

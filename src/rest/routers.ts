@@ -355,7 +355,7 @@ export class DefaultRouter extends SimpleRouter {
       schema: {
         operationId: 'apiRoot',
         tags: ['api'],
-        summary: this.rootViewName,
+        summary: this.rootViewName === 'Api Root' ? 'API root' : this.rootViewName,
         description: 'The entry point of the API: a link to every collection.',
         response: {
           200: {

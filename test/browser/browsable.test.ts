@@ -51,7 +51,7 @@ if (!existsSync(CHROMIUM)) {
 
   t.test('a bad ISBN comes back with its error beside the field and the values kept; a good one creates the book', async (t) => {
     await page.fill('#post-title', 'Browser book');
-    await page.selectOption('#post-author', 'David Thomas');
+    await page.fill('#post-author', 'David Thomas');
     await page.fill('#post-isbn', '123');
     await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
     t.match(await status(), /HTTP 400 Bad Request/);

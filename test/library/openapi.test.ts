@@ -42,6 +42,30 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     }
   });
 
+  await t.test('summaries are English: the right article, names split into words', async (t) => {
+    const summaries = Object.values(doc.paths as Json).flatMap((item: Json) => Object.values(item).map((op: Json) => op.summary as string));
+    for (const expected of ['Create an author', 'Retrieve an author', 'Create a book', 'List reading lists', 'Create a reading list', 'API root']) {
+      t.ok(summaries.includes(expected), expected);
+    }
+    for (const summary of summaries) t.notMatch(summary, /\ba [aeiou]|readinglist|Api Root/, summary);
+  });
+
+  await t.test('error bodies have typed schemas: a field-keyed map and a {detail, code} body', async (t) => {
+    t.match(schemas.ErrorDetail, { type: 'object', properties: { detail: { type: 'string' }, code: { type: 'string' } }, required: ['detail'] });
+    t.match(schemas.ValidationError, { type: 'object', additionalProperties: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'object' }] } });
+    t.same(schemas.BadRequest.anyOf, [{ $ref: '#/components/schemas/ValidationError' }, { $ref: '#/components/schemas/ErrorDetail' }]);
+    for (const name of ['ErrorDetail', 'ValidationError', 'BadRequest']) t.equal(schemas[name].title, name, `${name} has a title, so Swagger UI names it`);
+  });
+
+  await t.test('the token scheme is documented as the README says: Authorization: Token <key>', async (t) => {
+    const token = doc.components.securitySchemes.tokenAuth;
+    t.match(token, { type: 'apiKey', in: 'header', name: 'Authorization' });
+    t.match(token.description, 'Authorization: Token <key>');
+    t.match(token.description, 'Bearer <key>', 'Bearer, accepted too, is mentioned');
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    t.match(readme, 'Authorization: Token <key>', 'the README says the same');
+  });
+
   await t.test('every $ref points at an existing component', async (t) => {
     const refs = [...walk(doc)].filter(([, node]) => typeof node['$ref'] === 'string').map(([, node]) => node['$ref'] as string);
     t.ok(refs.length > 10);

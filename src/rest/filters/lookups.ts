@@ -178,7 +178,7 @@ export class FieldFilterBackend extends BaseFilterBackend {
         input: choices ? 'select' : inputType(p),
         value: queryParam(request, p.param) ?? '',
         ...(choices ? { choices } : {}),
-        help: describeParam(p),
+        help: formHelp(p),
       };
     });
     const target = formTarget(request, view, params.map((p) => p.param));
@@ -201,6 +201,17 @@ function inputType(p: FilterParam): string {
     default:
       return 'text';
   }
+}
+
+/**
+ * The Filters panel's help of a parameter, only where the input does not say it already: how to
+ * write a list or a range. A plain value needs none (the label and the input's type tell).
+ */
+function formHelp(p: FilterParam): string | undefined {
+  const each = p.field.kind === 'string' || p.field.kind === 'other' ? '' : `, each ${valueHint(p.field.kind)}`;
+  if (p.lookup === 'in') return `Several values, separated by commas${each}.`;
+  if (p.lookup === 'range') return `From and to, separated by a comma${each}.`;
+  return undefined;
 }
 
 function describeParam(p: FilterParam): string {

@@ -36,8 +36,13 @@ export interface FormField {
   step?: string;
   pattern?: string;
   choices?: FormChoice[];
-  /** For a related field with more objects than the cut-off: a text box with suggestions instead of a select. */
+  /**
+   * A text box with suggestions instead of a select: for a related field with more objects than the
+   * cut-off, or one that adds the object a new value names (`createIfMissing`).
+   */
   datalist?: string[];
+  /** The text box's placeholder. */
+  placeholder?: string;
   errors: string[];
 }
 
@@ -97,8 +102,14 @@ export async function buildForm(request: FastifyRequest, serializer: FormSource,
     } else if (related && !related.many && (related instanceof SlugRelatedField || related instanceof PrimaryKeyRelatedField)) {
       const column = related instanceof SlugRelatedField ? related.slugField : related.targetPk;
       const values = await relatedValues(request, related, column, options.cutoff);
-      if (values.length > options.cutoff) {
+      // A slug that adds a missing object takes any new value: a select would offer only existing ones.
+      const creates = related instanceof SlugRelatedField && related.options.createIfMissing === true;
+      if (creates) {
         field.datalist = values.slice(0, options.cutoff);
+        field.placeholder = 'Pick one or type a new one';
+      } else if (values.length > options.cutoff) {
+        field.datalist = values.slice(0, options.cutoff);
+        field.placeholder = 'Type to search';
       } else {
         field.input = 'select';
         field.choices = values.map((v) => ({ value: v, label: v, selected: v === value }));
@@ -148,14 +159,17 @@ export function errorsOf(detail: unknown): string[] {
   return [String(detail)];
 }
 
-/** A JSON body to start the Raw data tab from: each writable field's example, default, or an empty value of its type. */
+/**
+ * A JSON body to start the Raw data tab from: each writable field's example, default, or an empty
+ * value of its type. A unique field starts empty: its example may well be taken (a seeded book's ISBN).
+ */
 export function exampleBody(serializer: FormSource): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const info of serializer.fields) {
     if (info.readOnly) continue;
     const schema = info.requestSchema ?? info.schema;
     const examples = schema['examples'];
-    if (Array.isArray(examples) && examples.length) body[info.name] = examples[0];
+    if (Array.isArray(examples) && examples.length && !info.unique) body[info.name] = examples[0];
     else if (schema['default'] !== undefined) body[info.name] = schema['default'];
     else body[info.name] = emptyOf(typeOfSchema(schema), info.allowNull);
   }

@@ -29,6 +29,19 @@ interface Pending {
 
 const pending = new WeakMap<FastifyReply, Pending>();
 
+/** The documented GET operation of a URL, for the Swagger UI button of the URL's other routes (OPTIONS). */
+export interface DocsOperation {
+  operationId?: string;
+  tag?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by the browsable API on every route: the GET operation of the same URL, once registered. */
+    docsOperation?: DocsOperation;
+  }
+}
+
 /** DRF's `BrowsableAPIRenderer`: the API's responses as HTML pages with forms. */
 export class BrowsableAPIRenderer extends BaseRenderer {
   readonly mediaType: string = 'text/html';
@@ -98,6 +111,17 @@ export function installBrowsableApi(app: FastifyInstance): void {
     return reply.headers({ 'content-type': asset.type, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).send(asset.body);
   });
   installPlainRoutes(app, (renderer) => renderer instanceof BrowsableAPIRenderer);
+  const operations = new Map<string, DocsOperation>();
+  app.addHook('onRoute', (route) => {
+    let entry = operations.get(route.url);
+    if (!entry) operations.set(route.url, (entry = {}));
+    const schema = route.schema as { operationId?: string; tags?: string[]; hide?: boolean } | undefined;
+    if ([route.method].flat().includes('GET') && schema?.operationId && !schema.hide && !entry.operationId) {
+      entry.operationId = schema.operationId;
+      if (schema.tags?.[0]) entry.tag = schema.tags[0];
+    }
+    route.config = { ...(route.config ?? {}), docsOperation: entry };
+  });
   // A callback hook, so replies that are not pages pass without a promise.
   app.addHook('onSend', (request, reply, payload, done) => {
     const renderer = request.acceptedRenderer;

@@ -169,12 +169,17 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
   }
 
   const listing = isList && request.method === 'GET' && status === 200;
+  // The Filters button stays on the OPTIONS page of a list: it is the same list's page.
+  const filtering = isList && (request.method === 'GET' || request.method === 'OPTIONS') && status === 200;
   const paginator = listing ? generic!.getPaginator(request) : null;
-  const filters = listing ? generic!.getFilterBackends(request).map((b) => b.toHtml(request, generic!)).filter((p): p is HtmlPart => p !== null) : [];
+  const filters = filtering ? generic!.getFilterBackends(request).map((b) => b.toHtml(request, generic!)).filter((p): p is HtmlPart => p !== null) : [];
 
   const schema = request.routeOptions.schema as { operationId?: string; tags?: string[]; hide?: boolean } | undefined;
   const docs = app.hasRoute({ method: 'GET', url: settings.docsPath }) || app.hasRoute({ method: 'GET', url: `${settings.docsPath}/` });
-  const swaggerHref = docs && schema?.operationId && !schema.hide ? `${settings.docsPath}#/${encodeURIComponent(schema.tags?.[0] ?? 'default')}/${encodeURIComponent(schema.operationId)}` : null;
+  // A route without an operation of its own (OPTIONS) links to the GET operation of its URL.
+  const operation = schema?.operationId && !schema.hide ? { operationId: schema.operationId, tag: schema.tags?.[0] } : config.docsOperation;
+  const swaggerHref =
+    docs && operation?.operationId ? `${settings.docsPath}#/${encodeURIComponent(operation.tag ?? 'default')}/${encodeURIComponent(operation.operationId)}` : null;
 
   const formatParam = settings.urlFormatOverride ?? 'format';
   const renderers = view ? view.getRenderers(request) : plain ? settings.defaultRendererClasses : [];
@@ -186,9 +191,14 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
 
   const name = viewNameOf(request, view, detail);
   const description = extra?.description ?? (view as { description?: unknown } | null)?.description ?? plain?.description;
+  // As DRF: the Content-Type shown is the represented content's (the first other renderer's), not the page's.
+  const content = renderers.find((r) => r !== request.acceptedRenderer && r.format !== request.acceptedRenderer?.format);
   const headers = Object.entries(reply.getHeaders())
     .filter(([, v]) => v !== undefined)
-    .map(([key, value]) => ({ name: key.replace(/(^|-)\w/g, (c) => c.toUpperCase()), value: Array.isArray(value) ? value.join(', ') : String(value) }));
+    .map(([key, value]) => ({
+      name: key.replace(/(^|-)\w/g, (c) => c.toUpperCase()),
+      value: key === 'content-type' && content ? content.mediaType : Array.isArray(value) ? value.join(', ') : String(value),
+    }));
   const errorDetail = status >= 400 && data && typeof data === 'object' && typeof (data as { detail?: unknown }).detail === 'string' ? (data as { detail: string }).detail : null;
 
   return {
@@ -201,7 +211,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
     breadcrumbs: breadcrumbs(request, path),
     name,
     descriptionHtml: markdownToHtml(typeof description === 'string' ? description : ''),
-    requestLine: { method: request.method, url: request.url },
+    requestLine: { method: request.method, url: requestLineUrl(request, url, formatParam) },
     status: { code: status, text: STATUS_CODES[status] ?? '' },
     headers,
     body: jsonTokens(data, origin(request)),
@@ -226,6 +236,18 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
     parsers: (view ? view.getParsers(request) : plain ? settings.defaultParserClasses : []).map((p) => p.mediaType),
     errorDetail,
   };
+}
+
+/**
+ * The URL the request line shows: the request's, without the `?format=` the page's own forms and
+ * script add to writes and OPTIONS (a GET shows what was asked for, format included).
+ */
+function requestLineUrl(request: FastifyRequest, url: URL, formatParam: string): string {
+  const format = request.acceptedRenderer?.format;
+  if (request.method === 'GET' || request.method === 'HEAD' || !format || url.searchParams.get(formatParam) !== format) return request.url;
+  const shown = new URL(url);
+  shown.searchParams.delete(formatParam);
+  return `${shown.pathname}${shown.search}`;
 }
 
 function toList(value: unknown): string[] {

@@ -49,8 +49,25 @@
     return data;
   }
 
+  // The tab a form was sent from is shown again on the page that answers (a failed submit keeps the tab).
+  var TAB_KEY = 'fastrest-browsable-tab';
+  function rememberTab(form) {
+    var panel = form.closest('.tab-panel');
+    try { if (panel) sessionStorage.setItem(TAB_KEY, panel.id); } catch (e) { /* storage disabled */ }
+  }
+  function recalledTab() {
+    try {
+      var id = sessionStorage.getItem(TAB_KEY);
+      sessionStorage.removeItem(TAB_KEY);
+      return id;
+    } catch (e) {
+      return null;
+    }
+  }
+
   document.addEventListener('submit', function (event) {
     var form = event.target;
+    rememberTab(form);
     var submitter = event.submitter;
     var method = (submitter && submitter.getAttribute('data-method')) || form.getAttribute('data-method') || 'POST';
     if (form.classList.contains('raw-form')) {
@@ -74,6 +91,7 @@
   });
 
   // Tabs: show one panel of each form section, keyboard-reachable links.
+  var recalled = recalledTab();
   var sections = document.querySelectorAll('.request-forms');
   for (var s = 0; s < sections.length; s++) {
     (function (section) {
@@ -91,7 +109,9 @@
           select(this.getAttribute('data-tab'));
         });
       }
-      select(tabs[0].getAttribute('data-tab'));
+      var start = tabs[0].getAttribute('data-tab');
+      for (var r = 0; r < tabs.length; r++) if (tabs[r].getAttribute('data-tab') === recalled) start = recalled;
+      select(start);
     })(sections[s]);
   }
 })();
