@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 
 const require = createRequire(import.meta.url);
 const composePath = new URL('../compose.yaml', import.meta.url);
+const nginxPath = new URL('../deploy/nginx.conf', import.meta.url);
 
 const schemaMaps = new Set(['properties', 'patternProperties', 'definitions', '$defs']);
 
@@ -35,7 +36,7 @@ function composeValidator() {
 t.test('compose.yaml', async (t) => {
   const compose = parse(await readFile(composePath, 'utf8'));
   const validate = composeValidator();
-  const { app, db } = compose.services;
+  const { app, db, redis, proxy } = compose.services;
 
   t.test('is valid against the Compose specification schema', async (t) => {
     const valid = validate(compose);
@@ -61,8 +62,11 @@ t.test('compose.yaml', async (t) => {
     t.equal(String(db.volumes[0]).split(':')[1], '/var/lib/postgresql/data');
   });
 
-  t.test('the app waits for a healthy database and reaches it by its service name', async (t) => {
-    t.same(app.depends_on, { db: { condition: 'service_healthy' } });
+  t.test('the app waits for a healthy database and Redis and reaches them by their service names', async (t) => {
+    t.same(app.depends_on, { db: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    t.match(redis.image, /^redis:\d/);
+    t.match(redis.healthcheck.test.join(' '), /redis-cli ping/);
+    t.equal(new URL(app.environment.REDIS_URL).hostname, 'redis', 'throttle counts are shared through the redis service');
     const url = new URL(app.environment.DATABASE_URL.replace(/\$\{[^}]+\}/g, 'secret'));
     t.equal(url.protocol, 'postgres:');
     t.equal(url.hostname, 'db');
@@ -70,11 +74,55 @@ t.test('compose.yaml', async (t) => {
     t.equal(url.username, db.environment.POSTGRES_USER);
   });
 
-  t.test('the app runs under an init, restarts, publishes port 3000 and gets time to close', async (t) => {
+  t.test('the app runs under an init, restarts, exposes port 3000 to the proxy and gets time to close', async (t) => {
     t.equal(app.init, true);
     t.match(app.restart, /^(always|unless-stopped|on-failure)/);
-    t.ok(app.ports.some((p: string) => /(^|:)3000$/.test(String(p))), 'port 3000 is published');
+    t.same(app.expose.map(String), ['3000']);
     t.ok(Number.parseInt(app.stop_grace_period) > 10, 'more than the 10 s the app takes at most to close');
     t.equal(app.build, '.');
+  });
+
+  t.test('the app can be scaled: no published port, no container name, nothing kept on its own disk', async (t) => {
+    t.equal(app.ports, undefined, 'a host port could be bound by one replica only');
+    t.equal(app.container_name, undefined, 'a container name could be taken by one replica only');
+    t.equal(app.volumes, undefined, 'replicas keep no state of their own');
+    t.match(app.environment.DATABASE_URL, /^postgres:/, 'PostgreSQL, not the embedded database (one process per data folder)');
+  });
+
+  t.test('every replica gets the same SECRET_KEY, and Compose refuses to start without one', async (t) => {
+    t.match(app.environment.SECRET_KEY, /^\$\{SECRET_KEY:\?[^}]+\}$/);
+  });
+
+  t.test('the replicas trust the proxy, the only service publishing a port', async (t) => {
+    t.equal(app.environment.TRUST_PROXY, 'true');
+    const published = Object.entries(compose.services as Record<string, { ports?: unknown[] }>).filter(([, s]) => s.ports?.length);
+    t.same(published.map(([name]) => name), ['proxy']);
+    t.ok(proxy.ports.some((p: string) => /^3000:3000$/.test(String(p))), 'port 3000 is published');
+    t.match(proxy.image, /^(nginx|caddy):/);
+    t.same(proxy.depends_on, { app: { condition: 'service_healthy' } });
+    t.ok(Number.parseInt(proxy.stop_grace_period) > 10);
+  });
+
+  t.test('nginx resolves the app through Docker DNS per request and forwards the client', async (t) => {
+    t.ok(proxy.volumes.includes('./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro'), 'deploy/nginx.conf is mounted');
+    const conf = await readFile(nginxPath, 'utf8');
+    t.match(conf, /^resolver 127\.0\.0\.11 valid=\d+s/m, "Docker's embedded DNS, re-asked every few seconds (replicas come and go)");
+    t.match(conf, /^\s*listen 3000;/m);
+    const target = /set \$(\w+) (http:\/\/[^;]+);/.exec(conf);
+    t.ok(target, 'the upstream is a variable, so nginx resolves it at request time');
+    t.equal(target?.[2], `http://app:${app.expose[0]}`, 'the app service on the port it exposes');
+    t.match(conf, new RegExp(`proxy_pass \\$${target?.[1]};`));
+    for (const header of ['X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host']) t.match(conf, new RegExp(`proxy_set_header ${header} `), header);
+    t.match(conf, /proxy_next_upstream [^;]*http_503/, 'a closing replica (503) hands the request to another');
+    t.equal(conf.split('{').length, conf.split('}').length, 'braces balance');
+  });
+
+  t.test('the schema rejects a replica count Compose would refuse', async (t) => {
+    const broken = structuredClone(compose);
+    broken.services.app.deploy = { replicas: 'three' };
+    t.notOk(validate(broken));
+    const scaled = structuredClone(compose);
+    scaled.services.app.deploy = { replicas: 3 };
+    t.ok(validate(scaled), '`deploy.replicas: 3` is what `--scale app=3` sets');
   });
 });

@@ -8,7 +8,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 import t from 'tap';
 import { migrationsPath } from '../src/library/config.ts';
 import { Book, entities } from '../src/library/entities.ts';
-import { createTestDatabase, openDatabase, schemaDrifted } from '../src/rest/index.ts';
+import { createTestDatabase, migrate, MIGRATION_LOCK, openDatabase, schemaDrifted, withAdvisoryLock } from '../src/rest/index.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const run = promisify(execFile);
@@ -80,4 +80,33 @@ t.test('`npm run migrate` applies the migrations to a fresh PostgreSQL database,
   const second = await run('npm', ['run', '--silent', 'migrate'], { cwd: root, env });
   t.equal(second.stdout.trim(), 'No migrations to apply.');
   t.equal(await schemaDrifted(db.orm), false);
+});
+
+t.test('migrate() on two connections at once: one applies the migrations, the other waits for its lock and finds none pending', { skip: process.env['DATABASE_URL'] ? false : 'DATABASE_URL is not set' }, async (t) => {
+  const db = await createTestDatabase({ entities, migrationsPath, migrate: false });
+  t.teardown(() => db.drop());
+  const other = await openDatabase({ url: db.url!, entities, migrationsPath });
+  t.teardown(() => other.close(true));
+  const results = await Promise.all([migrate(db.orm), migrate(other)]);
+  t.same(results.map((names) => names.length).sort(), [0, committed.length]);
+  t.same((await db.orm.migrator.getExecuted()).map((m) => m.name).sort(), committed, 'each recorded once');
+});
+
+t.test('while the migration lock is held elsewhere, migrate() waits for it', { skip: process.env['DATABASE_URL'] ? false : 'DATABASE_URL is not set' }, async (t) => {
+  const db = await createTestDatabase({ entities, migrationsPath, migrate: false });
+  t.teardown(() => db.drop());
+  const other = await openDatabase({ url: db.url!, entities, migrationsPath });
+  t.teardown(() => other.close(true));
+  let migrated: Promise<string[]> | undefined;
+  const order: string[] = [];
+  await withAdvisoryLock(other, MIGRATION_LOCK, async () => {
+    migrated = migrate(db.orm).then((names) => (order.push('migrated'), names));
+    const waiting = async () =>
+      Number((await other.em.getConnection().execute<{ n: string }[]>(`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`))[0]!.n);
+    for (let i = 0; i < 200 && (await waiting()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    t.equal(await waiting(), 1, 'migrate() waits on the advisory lock');
+    order.push('released');
+  });
+  t.equal((await migrated!).length, committed.length);
+  t.same(order, ['released', 'migrated']);
 });

@@ -25,6 +25,8 @@ export interface LibraryAuthConfig {
   secretKey: string | null;
   /** REDIS_URL: keeps throttle history in Redis so limits hold across instances. */
   redisUrl: string | null;
+  /** REDIS_PREFIX: the prefix of the keys written there (default `library:`), so apps can share one Redis. */
+  redisPrefix: string;
   /** THROTTLE_ANON, THROTTLE_USER, THROTTLE_LOGIN: rates such as `100/min`; anon and user are off when unset. */
   rates: { anon: string | null; user: string | null; login: string };
 }
@@ -34,6 +36,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): LibraryAut
   return {
     secretKey: env['SECRET_KEY'] || null,
     redisUrl: env['REDIS_URL'] || null,
+    redisPrefix: env['REDIS_PREFIX'] || 'library:',
     rates: { anon: env['THROTTLE_ANON'] || null, user: env['THROTTLE_USER'] || null, login: env['THROTTLE_LOGIN'] || '10/min' },
   };
 }
@@ -73,7 +76,7 @@ export function librarySecurity(config: LibraryAuthConfig): { settings: Partial<
       defaultPermissionClasses: [new IsAuthenticatedOrReadOnly()],
       defaultThrottleClasses: throttles,
       throttleRates: { anon: config.rates.anon, user: config.rates.user, login: config.rates.login },
-      throttleStore: redis ? new RedisThrottleStore({ client: redis, prefix: 'library:' }) : null,
+      throttleStore: redis ? new RedisThrottleStore({ client: redis, prefix: config.redisPrefix }) : null,
     },
     close: async () => {
       if (redis) await redis.quit().catch(() => redis.disconnect());

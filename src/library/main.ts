@@ -2,7 +2,7 @@
  * `npm start`: opens the database (embedded PGlite unless DATABASE_URL is set), applies the
  * migrations, seeds an empty database, serves the Library and closes gracefully on SIGTERM/SIGINT.
  */
-import { migrate, openDatabase } from 'fastrest';
+import { migrate, openDatabase, withAdvisoryLock } from 'fastrest';
 import { buildApp } from './app.ts';
 import { loadConfig, migrationsPath } from './config.ts';
 import { entities } from './entities.ts';
@@ -16,8 +16,11 @@ const orm = await openDatabase({
   migrationsPath,
   connectAttempts: config.databaseUrl ? 30 : 1,
 });
-if (config.migrateOnStart) await migrate(orm);
-if (config.seed) await seedIfEmpty(orm.em.fork());
+// Replicas starting together take turns (one advisory lock on PostgreSQL): one migrates and seeds, the others find it done.
+const started = await withAdvisoryLock(orm, 'library:start', async () => ({
+  applied: config.migrateOnStart ? await migrate(orm) : null,
+  seeded: config.seed ? await seedIfEmpty(orm.em.fork()) : 0,
+}));
 
 const app = await buildApp(orm, {
   logger: { level: config.logLevel },
@@ -50,4 +53,6 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ host: config.host, port: config.port });
+if (started.applied) app.log.info({ migrations: started.applied }, started.applied.length ? `Applied migrations: ${started.applied.join(', ')}` : 'No migrations to apply');
+if (started.seeded) app.log.info(`Seeded ${started.seeded} sample books`);
 app.log.info(`The Library is served on http://${config.host}:${config.port}/ (${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'})`);

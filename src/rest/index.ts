@@ -116,8 +116,10 @@ export {
   databasePlugin,
   driverOf,
   migrate,
+  MIGRATION_LOCK,
   openDatabase,
   schemaDrifted,
+  withAdvisoryLock,
   type DatabaseOptions,
 } from './orm.ts';
 export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './orm.ts';

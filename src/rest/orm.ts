@@ -12,9 +12,11 @@ export {
   databasePlugin,
   driverOf,
   migrate,
+  MIGRATION_LOCK,
   openDatabase,
   readerOf,
   schemaDrifted,
+  withAdvisoryLock,
   type DatabaseOptions,
 } from './orm/database.ts';
 export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type StatementTarget } from './orm/statements.ts';

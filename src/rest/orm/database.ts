@@ -11,7 +11,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { SetupError } from '../exceptions.ts';
-import { checkInternals } from './internals.ts';
+import { checkInternals, primaryPool } from './internals.ts';
 
 /** Where the data lives and which entities and migrations it holds. */
 export interface DatabaseOptions {
@@ -82,10 +82,37 @@ async function connect(options: DatabaseOptions): Promise<MikroORM> {
   }
 }
 
-/** Applies every pending migration; returns the names applied. */
+/** The advisory lock `migrate` holds: one migrating process per database, whatever the number of replicas. */
+export const MIGRATION_LOCK = 'fastrest:migrate';
+
+/**
+ * Applies every pending migration; returns the names applied. On PostgreSQL it holds the advisory
+ * lock `MIGRATION_LOCK` meanwhile, so replicas starting together migrate one after the other: the
+ * first applies the migrations, the others wait, then find none pending.
+ */
 export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.migrator.up();
-  return applied.map((m) => m.name);
+  return withAdvisoryLock(orm, MIGRATION_LOCK, async () => (await orm.migrator.up()).map((m) => m.name));
+}
+
+/**
+ * Runs `work` holding PostgreSQL's session advisory lock named `name` (`pg_advisory_lock(hashtext(name))`
+ * on a client of the ORM's primary pool), waiting for whoever holds it; released when `work` settles.
+ * On PGlite, which one process opens alone, `work` simply runs.
+ */
+export async function withAdvisoryLock<T>(orm: MikroORM, name: string, work: () => Promise<T>): Promise<T> {
+  const pool = await primaryPool(orm);
+  if (!pool) return work();
+  const client = await pool.connect!();
+  let held = false;
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [name]);
+    held = true;
+    return await work();
+  } finally {
+    // A client whose unlock fails is destroyed, not pooled: its session, and the lock with it, end.
+    const unlocked = !held || (await client.query('select pg_advisory_unlock(hashtext($1))', [name]).then(() => true, () => false));
+    client.release(!unlocked);
+  }
 }
 
 /** Whether the entities describe a schema that the migrations do not create. */
