@@ -224,7 +224,8 @@ export function toAPIException(
 /** Fastify error handler that answers every error with a DRF-shaped body; 5xx are logged. */
 export function exceptionHandler(this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const exc = toAPIException(error, request);
-  if (exc.status >= 500) request.log.error({ err: error }, 'unhandled error');
+  if (exc.status >= 500 && exc !== error) request.log.error({ err: error }, 'unhandled error');
+  else if (exc.status >= 500) request.log.warn({ err: error }, exc.message);
   reply.headers(exc.headers).code(exc.status);
   return reply.send(exc.toBody());
 }

@@ -113,6 +113,8 @@ export { NON_FIELD_ERRORS, errorDetailsFromAjv, messageFor, type FieldErrors } f
 export {
   atomic,
   databaseAnswers,
+  DatabaseUnavailable,
+  isDatabaseUnavailable,
   databasePlugin,
   driverOf,
   migrate,
@@ -123,7 +125,7 @@ export {
   type DatabaseOptions,
 } from './orm.ts';
 export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './orm.ts';
-export { APIClient, createTestDatabase, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase, type TestFile } from './testing.ts';
+export { APIClient, createTestDatabase, FaultProxy, type FaultMode, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase, type TestFile } from './testing.ts';
 export {
   BaseAuthentication,
   BasicAuthentication,

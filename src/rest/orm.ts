@@ -10,6 +10,8 @@ export {
   atomic,
   databaseAnswers,
   databasePlugin,
+  DatabaseUnavailable,
+  isDatabaseUnavailable,
   driverOf,
   migrate,
   MIGRATION_LOCK,

@@ -3,10 +3,11 @@
  * `Allow` header and the OpenAPI document on a Fastify app. `serverOptions()` gives the Fastify
  * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit).
  */
-import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildValidator } from './ajv.ts';
 import { exceptionHandler, NotFound } from './exceptions.ts';
+import { DatabaseUnavailable, isDatabaseUnavailable } from './orm.ts';
 import { registerOpenApi } from './openapi.ts';
 import { installParsers } from './parsers.ts';
 import { installBrowsableApi } from './renderers/browsable/index.ts';
@@ -69,7 +70,10 @@ async function fastrestPlugin(app: FastifyInstance, options: FastrestOptions) {
   app.decorateRequest('formatSuffix', null);
   installParsers(app, settings.defaultParserClasses, settings.bodyLimit);
 
-  app.setErrorHandler(exceptionHandler);
+  // An unreachable database answers 503 with Retry-After, never 500.
+  app.setErrorHandler(function (error: FastifyError, request, reply) {
+    return exceptionHandler.call(this, isDatabaseUnavailable(error) ? (Object.assign(new DatabaseUnavailable(), { cause: error }) as never) : error, request, reply);
+  });
   app.setNotFoundHandler(async (_request, reply) => {
     const exc = new NotFound();
     return reply.code(exc.status).send(exc.toBody());

@@ -11,6 +11,8 @@ import type { User } from './auth/models.ts';
 import { createToken } from './auth/users.ts';
 import { migrate, openDatabase, type DatabaseOptions } from './orm.ts';
 
+export { FaultProxy, type FaultMode } from './fault-proxy.ts';
+
 /** A database made for one test run. */
 export interface TestDatabase {
   orm: MikroORM;
