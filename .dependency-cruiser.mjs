@@ -20,7 +20,7 @@ export const layers = [
   ['openapi', ['openapi']],
   ['routers', ['routers']],
   ['browsable', ['renderers/browsable', 'renderers/index']],
-  ['app', ['defaults', 'plugin', 'auth/plugin', 'testing', 'fault-proxy', 'lifecycle', 'index', 'build']],
+  ['app', ['defaults', 'plugin', 'auth/plugin', 'testing', 'fault-proxy', 'lifecycle', 'index', 'build', 'management']],
 ];
 
 const pathsOf = (names) => names.map(rest).join('|');

@@ -201,3 +201,13 @@ export { checkCsrfToken, csrfToken, isSafeMethod, type CsrfOptions } from './aut
 export type { AuthConfig } from './auth/config.ts';
 export { authPlugin, AuthTokenView, INVALID_LOGIN, isSafeNext, type AuthPluginOptions } from './auth/plugin.ts';
 export { authCommands, runAuthCommand, type CommandIO } from './auth/commands.ts';
+export {
+  isMigrationCommand,
+  managementCommands,
+  migrationCommands,
+  runManagementCommand,
+  runMigrationCommand,
+  type ManagementContext,
+  type MigrationCommand,
+} from './management/commands.ts';
+export { projectName, startProject, type StartedProject } from './management/startproject.ts';
