@@ -363,7 +363,7 @@ t.test('nested schemas are named components, registered once, and names do not c
   t.same(schemas.PatchedNestedAlbumRequest.properties.artist, { allOf: [{ $ref: '#/components/schemas/PatchedArtistRequest' }] });
   t.ok(schemas.TrackSummary, 'a read-only nested serializer registers its response');
   t.notOk(schemas.TrackSummaryRequest, 'but not request schemas nobody sends');
-  t.same(schemas.Track.properties.album, { type: ['integer', 'null'], 'x-error-messages': { type: 'Incorrect type. Expected pk value, received {data_type}.' } });
+  t.same(schemas.Track.properties.album, { type: ['integer', 'null'], minimum: -2147483648, maximum: 2147483647, 'x-error-messages': { type: 'Incorrect type. Expected pk value, received {data_type}.' } });
 
   class Impostor extends ModelSerializer.for(Artist, { name: 'Album', fields: ['id'] }) {}
   class ImpostorViewSet extends ModelViewSet<Impostor> {

@@ -101,7 +101,7 @@ t.test('enums become a list of choices, and nullable columns accept null', async
   t.same(byName(s, 'note').schema['type'], ['string', 'null']);
   t.same(byName(s, 'weight').schema, { type: ['number', 'null'] });
   t.same(byName(s, 'name').schema['type'], 'string', 'a not-null column is a plain type');
-  t.same(byName(s, 'stock').schema, { type: 'integer', default: 0 });
+  t.same(byName(s, 'stock').schema, { type: 'integer', minimum: -2147483648, maximum: 2147483647, default: 0 }, 'an integer column holds what PostgreSQL integer holds');
   t.same(byName(s, 'name').schema['maxLength'], 20, 'the column length is the maximum length');
 });
 
@@ -130,11 +130,11 @@ t.test('every mapped ORM type has a JSON Schema', async (t) => {
   t.same(schema('flag'), { type: 'boolean' });
   t.same(schema('day'), { type: 'string', format: 'date' });
   t.same(schema('hour'), { type: 'string', format: 'time' });
-  t.same(schema('amount'), { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$', minLength: 1 });
-  t.same(schema('big'), { type: 'string', pattern: '^-?[0-9]+$', minLength: 1 });
+  t.same(schema('amount'), { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$', minLength: 1, 'x-trim-whitespace': true });
+  t.same(schema('big'), { type: 'string', pattern: '^-?[0-9]+$', minLength: 1, 'x-trim-whitespace': true });
   t.same(schema('ratio'), { type: 'number' });
-  t.same(schema('small'), { type: 'integer' });
-  t.same(schema('body'), { type: 'string', minLength: 1 });
+  t.same(schema('small'), { type: 'integer', minimum: -32768, maximum: 32767 });
+  t.same(schema('body'), { type: 'string', minLength: 1, pattern: '^[^\\u0000]*$', 'x-trim-whitespace': true }, 'text is trimmed and says in its pattern that it holds no null character');
   t.same(schema('tags'), { type: 'array', items: { type: 'string' } });
   t.same(schema('data'), {}, 'a nullable JSON column takes any value, null included');
 });
@@ -190,6 +190,7 @@ t.test('extraKwargs add their rules, help text and messages to the field schema'
     examples: ['ABC'],
     description: 'Upper-case letters.',
     'x-error-messages': { pattern: 'Letters only.' },
+    'x-trim-whitespace': true,
   });
   t.same(byName(s, 'stock').schema, { type: 'integer', minimum: 0, maximum: 99, default: 0 });
   t.equal(byName(s, 'comment').schema['description'], 'Shown under the field.', 'the column comment is the default help text');

@@ -4,7 +4,7 @@
  */
 import { types } from '@mikro-orm/core';
 import { SetupError } from './exceptions.ts';
-import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
+import { ERROR_MESSAGES_KEYWORD, TEXT_PATTERN, TRIM_WHITESPACE_KEYWORD } from './validation.ts';
 
 /** Per-field overrides a serializer may declare (DRF's `extra_kwargs`). */
 export interface FieldOptions {
@@ -18,6 +18,8 @@ export interface FieldOptions {
   required?: boolean;
   /** Whether an empty string is accepted (strings only). */
   allowBlank?: boolean;
+  /** Whether leading and trailing whitespace is removed before validation (text only; DRF's `trim_whitespace`, default true). */
+  trimWhitespace?: boolean;
   allowNull?: boolean;
   maxLength?: number;
   minLength?: number;
@@ -99,6 +101,27 @@ export function typeNameOf(prop: PropertyMeta): string {
 
 const STRING_TYPES = new Set(['string', 'text', 'character', 'varchar', 'char']);
 const INTEGER_TYPES = new Set(['integer', 'int', 'smallint', 'tinyint', 'mediumint', 'number']);
+/** The values PostgreSQL's integer columns hold (Django gives its IntegerFields these bounds, and DRF takes them). */
+const INTEGER_RANGES: Record<string, [number, number]> = { smallint: [-32768, 32767], tinyint: [-32768, 32767] };
+const INT4_RANGE: [number, number] = [-2147483648, 2147483647];
+
+/** Whether a value schema is text as DRF's `CharField` reads it: a string with no format or choices. */
+export function isTextSchema(schema: Record<string, unknown>): boolean {
+  const types = Array.isArray(schema['type']) ? schema['type'] : [schema['type']];
+  return types.includes('string') && !schema['format'] && !schema['enum'] && !schema['const'];
+}
+
+/**
+ * Marks a text schema as DRF's `CharField` reads it: whitespace trimmed first (unless `trim` is
+ * false), null characters and lone surrogates refused (`TRIM_WHITESPACE_KEYWORD`); a schema with
+ * no pattern of its own gets one that says so in OpenAPI (`TEXT_PATTERN`).
+ */
+export function textSchema(schema: Record<string, unknown>, trim = true): Record<string, unknown> {
+  if (!isTextSchema(schema)) return schema;
+  const out: Record<string, unknown> = { ...schema, [TRIM_WHITESPACE_KEYWORD]: trim };
+  out['pattern'] ??= TEXT_PATTERN;
+  return out;
+}
 
 function enumValues(prop: PropertyMeta): unknown[] {
   const items = typeof prop.items === 'function' ? Object.values(prop.items()) : (prop.items ?? []);
@@ -109,7 +132,10 @@ function enumValues(prop: PropertyMeta): unknown[] {
 export function valueSchemaOf(entityName: string, name: string, prop: PropertyMeta): Record<string, unknown> {
   const typeName = typeNameOf(prop);
   if (STRING_TYPES.has(typeName)) return prop.length ? { type: 'string', maxLength: prop.length } : { type: 'string' };
-  if (INTEGER_TYPES.has(typeName)) return { type: 'integer' };
+  if (INTEGER_TYPES.has(typeName)) {
+    const [minimum, maximum] = INTEGER_RANGES[typeName] ?? INT4_RANGE;
+    return { type: 'integer', minimum, maximum };
+  }
   if (typeName === 'bigint') return { type: 'string', pattern: '^-?[0-9]+$' };
   if (typeName === 'float' || typeName === 'double') return { type: 'number' };
   if (typeName === 'decimal') return { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$' };
@@ -151,6 +177,12 @@ export function resolveField(entityName: string, name: string, prop: PropertyMet
   }
   for (const key of ['maxLength', 'minLength', 'minimum', 'maximum', 'pattern', 'examples'] as const) {
     if (options[key] !== undefined) schema[key] = options[key];
+  }
+  Object.assign(schema, textSchema(schema, options.trimWhitespace ?? true));
+  // A generated key is never sent, so it shows no input range (DRF gives an AutoField none).
+  if (generated && schema['type'] === 'integer' && options.minimum === undefined && options.maximum === undefined) {
+    delete schema['minimum'];
+    delete schema['maximum'];
   }
   const description = options.description ?? prop.comment;
   if (description) schema['description'] = description;

@@ -14,7 +14,7 @@ import { installBrowsableApi } from './renderers/browsable/index.ts';
 import { resolveSettings } from './defaults.ts';
 import type { RestSettings } from './settings.ts';
 import { UrlRegistry } from './urls.ts';
-import { ERROR_MESSAGES_KEYWORD } from './validation.ts';
+import { ERROR_MESSAGES_KEYWORD, TRIM_WHITESPACE_KEYWORD } from './validation.ts';
 import { LazyUser, ROUTE_CONFIG_SLOT, routeConfig, USER_SLOT, type RequestUser } from './views.ts';
 
 /** Fastify constructor options fastrest expects; spread your own over them. */
@@ -31,7 +31,7 @@ export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServ
         coerceTypes: 'array',
         useDefaults: false,
         removeAdditional: true,
-        keywords: [ERROR_MESSAGES_KEYWORD],
+        keywords: [ERROR_MESSAGES_KEYWORD, TRIM_WHITESPACE_KEYWORD],
       },
     },
   };

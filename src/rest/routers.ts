@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { MethodNotAllowed, SetupError } from './exceptions.ts';
+import { type PropertyMeta, valueSchemaOf } from './fields.ts';
 import { standardActions, type ActionSpec, type HttpMethod, type StandardAction } from './generics.ts';
 import { SimpleMetadata } from './metadata.ts';
 import { addSecuritySchemes, addSharedSchema, errorResponses, operationSchemaOf, registerSchemas } from './openapi.ts';
@@ -307,13 +308,28 @@ export class SimpleRouter {
     }
   }
 
+  /** The `minimum` and `maximum` of an integer lookup column, from its entity property. */
+  protected lookupRange(viewset: GenericViewSet): Record<string, unknown> {
+    const prop = (viewset.serializer.entity.meta.properties as Record<string, PropertyMeta>)[viewset.lookupField];
+    if (!prop) return {};
+    const schema = valueSchemaOf(viewset.serializer.name, viewset.lookupField, prop);
+    return Object.fromEntries((['minimum', 'maximum'] as const).filter((k) => schema[k] !== undefined).map((k) => [k, schema[k]]));
+  }
+
   /** Path parameter schema of an item route, typed like the lookup field (a wrong type is a 404). */
   protected paramsSchema(viewset: GenericViewSet) {
     const field = viewset.serializer.fields.find((f) => f.name === viewset.lookupField);
     const type = field ? (Array.isArray(field.schema['type']) ? field.schema['type'][0] : field.schema['type']) : 'string';
     return {
       type: 'object',
-      properties: { [viewset.lookupUrlKwarg]: { type: type ?? 'string', description: `The ${viewset.lookupField} of the ${viewset.name.toLowerCase()}.` } },
+      properties: {
+        [viewset.lookupUrlKwarg]: {
+          type: type ?? 'string',
+          // An integer beyond its column's range is no row's (a 404), not a value the database refuses.
+          ...(type === 'integer' ? this.lookupRange(viewset) : {}),
+          description: `The ${viewset.lookupField} of the ${viewset.name.toLowerCase()}.`,
+        },
+      },
       required: [viewset.lookupUrlKwarg],
     };
   }
@@ -396,3 +412,4 @@ export function asView(view: APIView, options: { url: string; name: string; tag?
     dependencies: ['fastrest'],
   });
 }
+

@@ -21,6 +21,21 @@ export const NON_FIELD_ERRORS = 'non_field_errors';
 /** Schema keyword carrying per-field message overrides; registered with Ajv as an annotation. */
 export const ERROR_MESSAGES_KEYWORD = 'x-error-messages';
 
+/**
+ * Schema keyword of text fields (registered with Ajv as an annotation): present, the value may hold
+ * no null character and no lone surrogate (PostgreSQL stores neither); `true`, leading and trailing
+ * whitespace is removed before validation (DRF's `trim_whitespace`).
+ */
+export const TRIM_WHITESPACE_KEYWORD = 'x-trim-whitespace';
+
+/** The pattern a text field without one of its own shows in OpenAPI: no null character. */
+export const TEXT_PATTERN = '^[^\\u0000]*$';
+
+/** What Python's `str.strip()` removes: the characters `str.isspace()` is true for. */
+const PY_SPACE = '[\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const EDGE_SPACE = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
+const FORBIDDEN_CHARACTER = /\u0000|[\ud800-\udfff]/u;
+
 /** DRF's name for a JSON value's type, as in "Expected a dictionary, but got list." */
 export function pythonTypeName(value: unknown): string {
   if (value === null || value === undefined) return 'NoneType';
@@ -91,6 +106,10 @@ export function messageFor(error: SchemaError): string {
       return 'This value does not match the required pattern.';
     case 'format':
       return FORMAT_MESSAGES[String(p['format'])] ?? 'Enter a valid value.';
+    case 'null_characters_not_allowed':
+      return 'Null characters are not allowed.';
+    case 'surrogate_characters_not_allowed':
+      return `Surrogate characters are not allowed: U+${String(p['codePoint'])}.`;
     case 'maxItems':
       return `Ensure this field has no more than ${p['limit']} elements.`;
     case 'minItems':
@@ -153,24 +172,67 @@ function typesOf(schema: Schema): string[] {
   return Array.isArray(type) ? type : typeof type === 'string' ? [type] : [];
 }
 
+/** Python's `str.strip()`. */
+export function stripWhitespace(text: string): string {
+  return text.replace(EDGE_SPACE, '');
+}
+
+/** The error for a null character or a lone surrogate in `text` (DRF's `ProhibitNullCharactersValidator` and `ProhibitSurrogateCharactersValidator`), if any. */
+export function textError(text: string, instancePath: string, parentSchema?: Schema): SchemaError | null {
+  const m = FORBIDDEN_CHARACTER.exec(text);
+  if (!m) return null;
+  if (m[0] === '\u0000') return { instancePath, keyword: 'null_characters_not_allowed', params: {}, data: text, parentSchema };
+  const codePoint = m[0].charCodeAt(0).toString(16).toUpperCase();
+  return { instancePath, keyword: 'surrogate_characters_not_allowed', params: { codePoint }, data: text, parentSchema };
+}
+
+/**
+ * A text field's value as DRF's `CharField` reads it: trimmed when the schema says so, and an
+ * error for a null character or a lone surrogate; `value` is returned unchanged when not text.
+ */
+function readText(prop: Schema, value: string, instancePath: string): { value: string; error: SchemaError | null } {
+  const trimmed = prop[TRIM_WHITESPACE_KEYWORD] === true ? stripWhitespace(value) : value;
+  return { value: trimmed, error: textError(trimmed, instancePath, prop) };
+}
+
 /**
  * Errors for the values Ajv's type coercion would wrongly accept in a body: `null` where null is
  * not allowed (Ajv turns it into "" or 0) and booleans where a string or number is expected.
  * DRF rejects both, so fastrest does too; numbers and numeric strings still coerce as in DRF.
+ * Text fields (`TRIM_WHITESPACE_KEYWORD`) are trimmed in place and checked for characters
+ * PostgreSQL refuses, before Ajv sees them, so `" "` is blank as in DRF.
  */
 export function coercionGuard(schema: Schema, data: unknown, resolve: (s: Schema) => Schema, path = ''): SchemaError[] {
   const resolved = resolve(schema);
   const properties = resolved['properties'] as Record<string, Schema> | undefined;
   if (!properties || data === null || typeof data !== 'object' || Array.isArray(data)) return [];
   const errors: SchemaError[] = [];
-  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+  const record = data as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
     const propSchema = properties[key];
-    if (!propSchema) continue;
+    if (!propSchema || !Object.hasOwn(properties, key)) continue;
     const prop = resolve(propSchema);
     const types = typesOf(prop);
     const instancePath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     if (types.length && ((value === null && !types.includes('null')) || (typeof value === 'boolean' && !types.includes('boolean')))) {
       errors.push({ instancePath, keyword: 'type', params: { type: prop['type'] }, data: value, parentSchema: prop });
+    } else if (typeof value === 'string' && TRIM_WHITESPACE_KEYWORD in prop) {
+      const text = readText(prop, value, instancePath);
+      record[key] = text.value;
+      if (text.error) errors.push(text.error);
+    } else if (Array.isArray(value)) {
+      const items = prop['items'] && typeof prop['items'] === 'object' ? resolve(prop['items'] as Schema) : undefined;
+      if (!items) continue;
+      value.forEach((item, i) => {
+        if (typeof item === 'string' && TRIM_WHITESPACE_KEYWORD in items) {
+          const text = readText(items, item, `${instancePath}/${i}`);
+          value[i] = text.value;
+          if (text.error) errors.push(text.error);
+        } else if (item && typeof item === 'object') {
+          errors.push(...coercionGuard(items, item, resolve, `${instancePath}/${i}`));
+        }
+      });
     } else if (value && typeof value === 'object') {
       errors.push(...coercionGuard(prop, value, resolve, instancePath));
     }

@@ -9,7 +9,7 @@ import type { EntityManager, InferEntity, Primary } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
 import { executePrepared, exists, findOneBy, findRowBy } from '../orm.ts';
 import { SetupError, ValidationError } from '../exceptions.ts';
-import { type PropertyMeta, valueSchemaOf } from '../fields.ts';
+import { type PropertyMeta, textSchema, valueSchemaOf } from '../fields.ts';
 import { ERROR_MESSAGES_KEYWORD, pythonTypeName } from '../validation.ts';
 import { type AnyEntitySchema, contextEm, type DeclaredFieldOptions, Field, PendingCreate, type SerializerContext, type ValidationContext } from './field.ts';
 import type { Wire } from './types.ts';
@@ -312,7 +312,8 @@ export class SlugRelatedField<
     const prop = (this.target.meta.properties as Record<string, PropertyMeta>)[this.slugField]!;
     const schema = valueSchemaOf(String(this.target.meta.className), this.slugField, { ...prop, nullable: false });
     if (schema['type'] === 'string' && !schema['format'] && !schema['enum']) schema['minLength'] = 1;
-    return schema;
+    // DRF's SlugRelatedField looks the text up as sent: no trimming, but no null characters either.
+    return textSchema(schema, false);
   }
 
   protected override get targetColumns(): string[] {

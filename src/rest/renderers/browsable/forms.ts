@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FieldInfo } from '../../serializers.ts';
 import { describeField } from '../../metadata.ts';
+import { TEXT_PATTERN } from '../../validation.ts';
 import { PrimaryKeyRelatedField, RelatedField, SlugRelatedField } from '../../serializers/relations.ts';
 import type { ModelSerializer } from '../../serializers.ts';
 
@@ -94,7 +95,7 @@ export async function buildForm(request: FastifyRequest, serializer: FormSource,
     if (meta.min_length !== undefined) field.minLength = meta.min_length;
     if (meta.min_value !== undefined) field.min = meta.min_value;
     if (meta.max_value !== undefined) field.max = meta.max_value;
-    if (typeof schema['pattern'] === 'string') field.pattern = schema['pattern'];
+    if (typeof schema['pattern'] === 'string' && schema['pattern'] !== TEXT_PATTERN) field.pattern = schema['pattern'];
     const related = info.field instanceof RelatedField ? info.field : null;
     if (meta.choices) {
       field.input = 'select';
