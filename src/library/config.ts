@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 export interface LibraryConfig {
   /** `postgres://...`; absent means the embedded PGlite database. */
   databaseUrl?: string;
+  /** `postgres://...` URLs of read replicas (DATABASE_REPLICA_URLS, comma-separated); reads go there. */
+  replicaUrls: string[];
   /** PGlite's data folder (default `.data/pglite`), or `memory://`. */
   dataDir: string;
   host: string;
@@ -32,6 +34,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LibraryConfig 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env['PORT']}"`);
   return {
     databaseUrl: env['DATABASE_URL'] || undefined,
+    replicaUrls: (env['DATABASE_REPLICA_URLS'] ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
     dataDir: env['DATA_DIR'] || fileURLToPath(new URL('../../.data/pglite', import.meta.url)),
     host: env['HOST'] || '127.0.0.1',
     port,

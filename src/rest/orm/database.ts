@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { SetupError } from '../exceptions.ts';
 import { checkInternals, primaryPool } from './internals.ts';
+import { replicaAwareEntityManager, replicaConnections } from './replicas.ts';
 
 /** Where the data lives and which entities and migrations it holds. */
 export interface DatabaseOptions {
@@ -22,6 +23,11 @@ export interface DatabaseOptions {
   entities: EntitySchema<any, any>[];
   /** Folder holding the TypeScript migrations. */
   migrationsPath: string;
+  /**
+   * `postgres://` URLs of read replicas: reads outside transactions go to one of them, picked at random,
+   * until the EntityManager writes (`orm/replicas.ts`). PostgreSQL only.
+   */
+  replicaUrls?: readonly string[];
   /** How many times to try connecting to PostgreSQL before giving up (the database may still be starting). */
   connectAttempts?: number;
   debug?: boolean;
@@ -61,15 +67,19 @@ async function connect(options: DatabaseOptions): Promise<MikroORM> {
     allowGlobalContext: false,
   };
   if (driverOf(options) === 'pglite') {
+    if (options.replicaUrls?.length) throw new SetupError('FASTREST_ERR_DATABASE_URL', 'read replicas need a PostgreSQL primary (DATABASE_URL)');
     const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
     const dataDir = options.dataDir ?? 'memory://';
     if (!dataDir.startsWith('memory:')) await mkdir(dirname(dataDir), { recursive: true });
     return PgliteORM.init({ ...common, dbName: dataDir });
   }
-  const { MikroORM: PostgresORM } = await import('@mikro-orm/postgresql');
+  const { MikroORM: PostgresORM, EntityManager: PostgresEntityManager } = await import('@mikro-orm/postgresql');
+  const replicated = options.replicaUrls?.length
+    ? { replicas: replicaConnections(options.replicaUrls), entityManager: replicaAwareEntityManager(PostgresEntityManager) }
+    : {};
   const attempts = options.connectAttempts ?? 1;
   for (let attempt = 1; ; attempt++) {
-    const orm = await PostgresORM.init({ ...common, clientUrl: options.url, pool: { min: 0, max: 10 } });
+    const orm = await PostgresORM.init({ ...common, ...replicated, clientUrl: options.url, pool: { min: 0, max: 10 } });
     // MikroORM 7's init() does not connect: connect() marks the pool open, checkConnection() queries.
     const check: { ok: boolean; reason?: string } = await orm.connect().then(
       () => orm.checkConnection(),

@@ -50,7 +50,7 @@ export interface DriverInternals {
 
 /** The configuration keys and logger the statements consult before bypassing the ORM's connection. */
 export interface ConfigInternals {
-  get(key: 'replicas' | 'sessionContext' | 'onCreateConnection' | 'onReserveConnection' | 'onQuery'): unknown;
+  get(key: 'replicas' | 'preferReadReplicas' | 'sessionContext' | 'onCreateConnection' | 'onReserveConnection' | 'onQuery'): unknown;
   getLogger(): { isEnabled(namespace: string): boolean };
 }
 
@@ -119,9 +119,10 @@ export function managedBy(em: EntityManager, entity: object): boolean {
   return Boolean(wrapped.__managed) && wrapped.hasPrimaryKey() && wrapped.__em === em;
 }
 
-/** `em.execute` on the request's connection (or transaction), typed as the count estimate uses it. */
-export function executeOn(em: EntityManager, sql: string, params: readonly unknown[]): Promise<Row[]> {
-  return (em as unknown as { execute(sql: string, params: readonly unknown[], method: 'all'): Promise<Row[]> }).execute(sql, params, 'all');
+/** `em.execute` on the request's connection (or transaction), typed as the count estimate uses it; `read` may run on a replica. */
+export function executeOn(em: EntityManager, sql: string, params: readonly unknown[], connectionType: 'read' | 'write' = 'write'): Promise<Row[]> {
+  type Execute = (sql: string, params: readonly unknown[], options: { method: 'all'; connectionType: 'read' | 'write' }) => Promise<Row[]>;
+  return (em as unknown as { execute: Execute }).execute(sql, params, { method: 'all', connectionType });
 }
 
 const FUNCTIONS = {
