@@ -30,6 +30,12 @@ t.test('DATABASE_REPLICA_URLS is a comma-separated list of URLs', async (t) => {
   t.same(loadConfig({ DATABASE_REPLICA_URLS: ' postgres://a/x , postgres://b/x,' }).replicaUrls, ['postgres://a/x', 'postgres://b/x']);
 });
 
+t.test('DATABASE_POOL_SIZE sets the connections per pool (10 by default)', async (t) => {
+  t.equal(loadConfig({}).poolSize, 10);
+  t.equal(loadConfig({ DATABASE_POOL_SIZE: '4' }).poolSize, 4);
+  for (const bad of ['0', '2.5', 'many']) t.throws(() => loadConfig({ DATABASE_POOL_SIZE: bad }), /DATABASE_POOL_SIZE must be/);
+});
+
 t.test('replicas need a PostgreSQL primary and postgres:// URLs', async (t) => {
   await t.rejects(openDatabase({ dataDir: 'memory://', entities, migrationsPath, replicaUrls: ['postgres://r/x'] }), { code: 'FASTREST_ERR_DATABASE_URL' });
   await t.rejects(openDatabase({ url: 'postgres://127.0.0.1:1/x', entities, migrationsPath, replicaUrls: ['mysql://user:secret@r/x'] }), {
@@ -170,8 +176,10 @@ t.test('reads go to the replica, and a request that wrote reads from the primary
   }
   await pair.catchUp?.();
 
-  const orm: MikroORM = await openDatabase({ url: pair.primary, replicaUrls: [pair.replica], entities, migrationsPath });
+  const orm: MikroORM = await openDatabase({ url: pair.primary, replicaUrls: [pair.replica], entities, migrationsPath, poolSize: 4 });
   t.teardown(() => orm.close(true));
+  t.equal((await orm.driver.getConnection('read').getNativeClient() as pg.Pool).options.max, 4, 'each replica gets a pool of poolSize connections');
+  t.equal((await orm.driver.getConnection('write').getNativeClient() as pg.Pool).options.max, 4, 'and so does the primary');
   await pair.pause();
   const name = `Only on the primary ${randomBytes(3).toString('hex')}`;
 

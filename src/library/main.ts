@@ -12,6 +12,7 @@ const config = loadConfig();
 const orm = await openDatabase({
   url: config.databaseUrl,
   replicaUrls: config.replicaUrls,
+  poolSize: config.poolSize,
   dataDir: config.dataDir,
   entities,
   migrationsPath,

@@ -28,6 +28,8 @@ export interface DatabaseOptions {
    * until the EntityManager writes (`orm/replicas.ts`). PostgreSQL only.
    */
   replicaUrls?: readonly string[];
+  /** Most connections the app opens to the primary, and to each replica (default 10). */
+  poolSize?: number;
   /** How many times to try connecting to PostgreSQL before giving up (the database may still be starting). */
   connectAttempts?: number;
   debug?: boolean;
@@ -79,7 +81,7 @@ async function connect(options: DatabaseOptions): Promise<MikroORM> {
     : {};
   const attempts = options.connectAttempts ?? 1;
   for (let attempt = 1; ; attempt++) {
-    const orm = await PostgresORM.init({ ...common, ...replicated, clientUrl: options.url, pool: { min: 0, max: 10 } });
+    const orm = await PostgresORM.init({ ...common, ...replicated, clientUrl: options.url, pool: { min: 0, max: options.poolSize ?? 10 } });
     // MikroORM 7's init() does not connect: connect() marks the pool open, checkConnection() queries.
     const check: { ok: boolean; reason?: string } = await orm.connect().then(
       () => orm.checkConnection(),
