@@ -10,6 +10,7 @@ import type { EntityManager, EntitySchema, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import pg from 'pg';
 import { SetupError } from '../exceptions.ts';
 import { checkInternals, primaryPool } from './internals.ts';
 import { replicaAwareEntityManager, replicaConnections } from './replicas.ts';
@@ -107,23 +108,24 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
 }
 
 /**
- * Runs `work` holding PostgreSQL's session advisory lock named `name` (`pg_advisory_lock(hashtext(name))`
- * on a client of the ORM's primary pool), waiting for whoever holds it; released when `work` settles.
+ * Runs `work` holding PostgreSQL's session advisory lock named `name` (`pg_advisory_lock(hashtext(name))`),
+ * waiting for whoever holds it; released when `work` settles. The lock lives on a connection of its
+ * own, made with the primary pool's options, so it takes none of the pool's (`work` may need them all).
  * On PGlite, which one process opens alone, `work` simply runs.
  */
 export async function withAdvisoryLock<T>(orm: MikroORM, name: string, work: () => Promise<T>): Promise<T> {
   const pool = await primaryPool(orm);
   if (!pool) return work();
-  const client = await pool.connect!();
-  let held = false;
+  const client = new pg.Client(pool.options as pg.ClientConfig);
+  // A dropped lock connection must not take the process down; the lock ends with it.
+  client.on('error', () => {});
+  await client.connect();
   try {
     await client.query('select pg_advisory_lock(hashtext($1))', [name]);
-    held = true;
     return await work();
   } finally {
-    // A client whose unlock fails is destroyed, not pooled: its session, and the lock with it, end.
-    const unlocked = !held || (await client.query('select pg_advisory_unlock(hashtext($1))', [name]).then(() => true, () => false));
-    client.release(!unlocked);
+    // Ending the session releases the lock.
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -18,8 +18,8 @@ export const CHECKED_MIKRO_ORM = '7.2.1';
 export interface NativePool {
   query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;
   totalCount?: unknown;
-  /** One client of the pool, held until `release()` (session-level state such as advisory locks lives on it). */
-  connect?(): Promise<{ query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>; release(destroy?: boolean): void }>;
+  /** The options the pool makes its clients with (`pg.ClientConfig` and the pool's own). */
+  options?: Record<string, unknown>;
 }
 
 /** A driver connection: `execute` as the ORM runs every query; the native client where the driver has one. */
@@ -104,13 +104,13 @@ export function requestUnitOfWork(em: EntityManager): UnitOfWorkInternals | null
 
 /**
  * The `pg` pool of the ORM's primary (write) connection, or `null` when the driver has none (PGlite):
- * what needs one session for a while (an advisory lock) checks a client out of it.
+ * what needs a session of its own for a while (an advisory lock) connects with its options.
  */
 export async function primaryPool(target: OrmTarget): Promise<NativePool | null> {
   const connection = driverInternals(target).getConnection('write');
   if (typeof connection.getNativeClient !== 'function') return null;
   const native = (await connection.getNativeClient().catch(() => null)) as Partial<NativePool> | null;
-  return typeof native?.query === 'function' && typeof native.connect === 'function' && typeof native.totalCount === 'number' ? (native as NativePool) : null;
+  return typeof native?.query === 'function' && typeof native.options === 'object' && typeof native.totalCount === 'number' ? (native as NativePool) : null;
 }
 
 /** Whether `entity` is managed by `em` itself and has its key (so a row may refer to it). */
