@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 export interface LibraryConfig {
   /** `postgres://...`; absent means the embedded PGlite database. */
   databaseUrl?: string;
+  /** `postgres://...` URLs of read replicas (DATABASE_REPLICA_URLS, comma-separated); reads go there. */
+  replicaUrls: string[];
+  /** DATABASE_POOL_SIZE: most connections this process opens to the primary, and to each replica (default 10). */
+  poolSize: number;
   /** PGlite's data folder (default `.data/pglite`), or `memory://`. */
   dataDir: string;
   host: string;
@@ -30,8 +34,15 @@ const truthy = (value: string | undefined, fallback: boolean) =>
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LibraryConfig {
   const port = Number(env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env['PORT']}"`);
+  const poolSize = Number(env['DATABASE_POOL_SIZE'] || 10);
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) throw new Error(`DATABASE_POOL_SIZE must be a number of connections (1-1000), got "${env['DATABASE_POOL_SIZE']}"`);
   return {
+    poolSize,
     databaseUrl: env['DATABASE_URL'] || undefined,
+    replicaUrls: (env['DATABASE_REPLICA_URLS'] ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
     dataDir: env['DATA_DIR'] || fileURLToPath(new URL('../../.data/pglite', import.meta.url)),
     host: env['HOST'] || '127.0.0.1',
     port,

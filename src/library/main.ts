@@ -2,7 +2,7 @@
  * `npm start`: opens the database (embedded PGlite unless DATABASE_URL is set), applies the
  * migrations, seeds an empty database, serves the Library and closes gracefully on SIGTERM/SIGINT.
  */
-import { migrate, openDatabase, withAdvisoryLock } from 'fastrest';
+import { migrate, openDatabase, stickToPrimary, withAdvisoryLock } from 'fastrest';
 import { buildApp } from './app.ts';
 import { loadConfig, migrationsPath } from './config.ts';
 import { entities } from './entities.ts';
@@ -11,15 +11,24 @@ import { seedIfEmpty } from './seed.ts';
 const config = loadConfig();
 const orm = await openDatabase({
   url: config.databaseUrl,
+  replicaUrls: config.replicaUrls,
+  poolSize: config.poolSize,
   dataDir: config.dataDir,
   entities,
   migrationsPath,
   connectAttempts: config.databaseUrl ? 30 : 1,
 });
+/** An EntityManager that reads from the primary: whether the database is empty must not depend on a replica's lag. */
+function primaryManager() {
+  const em = orm.em.fork();
+  stickToPrimary(em);
+  return em;
+}
+
 // Replicas starting together take turns (one advisory lock on PostgreSQL): one migrates and seeds, the others find it done.
 const started = await withAdvisoryLock(orm, 'library:start', async () => ({
   applied: config.migrateOnStart ? await migrate(orm) : null,
-  seeded: config.seed ? await seedIfEmpty(orm.em.fork()) : 0,
+  seeded: config.seed ? await seedIfEmpty(primaryManager()) : 0,
 }));
 
 const app = await buildApp(orm, {
@@ -55,4 +64,4 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 await app.listen({ host: config.host, port: config.port });
 if (started.applied) app.log.info({ migrations: started.applied }, started.applied.length ? `Applied migrations: ${started.applied.join(', ')}` : 'No migrations to apply');
 if (started.seeded) app.log.info(`Seeded ${started.seeded} sample books`);
-app.log.info(`The Library is served on http://${config.host}:${config.port}/ (${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'})`);
+app.log.info(`The Library is served on http://${config.host}:${config.port}/ (${config.databaseUrl ? `PostgreSQL${config.replicaUrls.length ? `, ${config.replicaUrls.length} read replica(s)` : ''}` : 'embedded PGlite'})`);

@@ -124,7 +124,8 @@ export {
   withAdvisoryLock,
   type DatabaseOptions,
 } from './orm.ts';
-export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementTarget } from './orm.ts';
+export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type Row, type StatementIntent, type StatementTarget } from './orm.ts';
+export { readsFromPrimary, stickToPrimary } from './orm.ts';
 export { APIClient, createTestDatabase, FaultProxy, type FaultMode, withDatabaseName, type APIResponse, type RequestOptions, type TestDatabase, type TestFile } from './testing.ts';
 export {
   BaseAuthentication,

@@ -2,7 +2,7 @@
  * The database adapter: everything fastrest asks of MikroORM beyond its public API goes through
  * here. One ORM per app on PostgreSQL or embedded PGlite (`orm/database.ts`), prepared statements
  * (`orm/statements.ts`), the direct fast paths of reads and inserts (`orm/direct/`), row counts
- * (`orm/count.ts`). The MikroORM internals these rely on are reached in `orm/internals.ts` only,
+ * (`orm/count.ts`), read replicas (`orm/replicas.ts`). The MikroORM internals these rely on are reached in `orm/internals.ts` only,
  * which test/orm.test.ts checks against the installed MikroORM.
  */
 export type { AnyQueryBuilder, Row } from './orm/types.ts';
@@ -21,7 +21,8 @@ export {
   withAdvisoryLock,
   type DatabaseOptions,
 } from './orm/database.ts';
-export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type StatementTarget } from './orm/statements.ts';
+export { CompiledQueries, CompiledQuery, executePrepared, numberedPlaceholders, runStatement, slot, type StatementIntent, type StatementTarget } from './orm/statements.ts';
+export { readsFromPrimary, replicaAwareEntityManager, replicaConnections, stickToPrimary } from './orm/replicas.ts';
 export {
   canInsertDirectly,
   exists,

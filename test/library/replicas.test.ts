@@ -141,6 +141,8 @@ t.test('two replicas on one PostgreSQL database and one Redis', { skip }, async 
     REDIS_PREFIX: prefix,
     SECRET_KEY: randomBytes(36).toString('base64'),
     THROTTLE_ANON: '20/min',
+    // One pooled connection: the start-up locks live on connections of their own, the migrations get the pool.
+    DATABASE_POOL_SIZE: '1',
     MIGRATE_ON_START: 'true',
     SEED: 'true',
   }, waitForBoth);

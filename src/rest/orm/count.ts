@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { readerOf } from './database.ts';
 import { executeOn, queryBuilderOf } from './internals.ts';
+import { readsFromPrimary } from './replicas.ts';
 import type { AnyQueryBuilder } from './types.ts';
 import { runStatement } from './statements.ts';
 
@@ -33,7 +34,7 @@ export function countQuery(qb: AnyQueryBuilder): AnyQueryBuilder {
 export async function exactCount(request: FastifyRequest, qb: AnyQueryBuilder): Promise<number> {
   if (queryBuilderOf(qb).context) return queryBuilderOf(qb.clone()).getCount();
   const { sql, params } = countQuery(qb).toQuery();
-  const [row] = await runStatement(readerOf(request), sql, params);
+  const [row] = await runStatement(readerOf(request), sql, params, 'read');
   return row ? Number(row['count']) : 0;
 }
 
@@ -44,7 +45,7 @@ export async function exactCount(request: FastifyRequest, qb: AnyQueryBuilder): 
  */
 export async function estimatedCount(request: FastifyRequest, qb: AnyQueryBuilder): Promise<number | null> {
   const { sql, params } = qb.clone().orderBy([]).toQuery();
-  const rows = await executeOn(request.em, `explain (format json) ${sql}`, params);
+  const rows = await executeOn(request.em, `explain (format json) ${sql}`, params, readsFromPrimary(request.em) ? 'write' : 'read');
   const cell = rows[0]?.['QUERY PLAN'];
   const plan = (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan?: { 'Plan Rows'?: unknown } }[] | undefined;
   const estimate = plan?.[0]?.Plan?.['Plan Rows'];

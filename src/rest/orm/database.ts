@@ -10,8 +10,10 @@ import type { EntityManager, EntitySchema, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import pg from 'pg';
 import { ServiceUnavailable, SetupError } from '../exceptions.ts';
 import { checkInternals, primaryPool } from './internals.ts';
+import { replicaAwareEntityManager, replicaConnections } from './replicas.ts';
 
 /** Where the data lives and which entities and migrations it holds. */
 export interface DatabaseOptions {
@@ -22,6 +24,13 @@ export interface DatabaseOptions {
   entities: EntitySchema<any, any>[];
   /** Folder holding the TypeScript migrations. */
   migrationsPath: string;
+  /**
+   * `postgres://` URLs of read replicas: reads outside transactions go to one of them, picked at random,
+   * until the EntityManager writes (`orm/replicas.ts`). PostgreSQL only.
+   */
+  replicaUrls?: readonly string[];
+  /** Most connections the app opens to the primary, and to each replica (default 10). */
+  poolSize?: number;
   /** How many times to try connecting to PostgreSQL before giving up (the database may still be starting). */
   connectAttempts?: number;
   /**
@@ -29,8 +38,6 @@ export interface DatabaseOptions {
    * before failing with 503 (default 2000): an outage answers quickly instead of hanging.
    */
   connectTimeout?: number;
-  /** Largest number of PostgreSQL connections of the pool (default 10). */
-  poolSize?: number;
   debug?: boolean;
 }
 
@@ -68,16 +75,21 @@ async function connect(options: DatabaseOptions): Promise<MikroORM> {
     allowGlobalContext: false,
   };
   if (driverOf(options) === 'pglite') {
+    if (options.replicaUrls?.length) throw new SetupError('FASTREST_ERR_DATABASE_URL', 'read replicas need a PostgreSQL primary (DATABASE_URL)');
     const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
     const dataDir = options.dataDir ?? 'memory://';
     if (!dataDir.startsWith('memory:')) await mkdir(dirname(dataDir), { recursive: true });
     return PgliteORM.init({ ...common, dbName: dataDir });
   }
-  const { MikroORM: PostgresORM } = await import('@mikro-orm/postgresql');
+  const { MikroORM: PostgresORM, EntityManager: PostgresEntityManager } = await import('@mikro-orm/postgresql');
+  const replicated = options.replicaUrls?.length
+    ? { replicas: replicaConnections(options.replicaUrls), entityManager: replicaAwareEntityManager(PostgresEntityManager) }
+    : {};
   const attempts = options.connectAttempts ?? 1;
   for (let attempt = 1; ; attempt++) {
     const orm = await PostgresORM.init({
       ...common,
+      ...replicated,
       clientUrl: options.url,
       pool: { min: 0, max: options.poolSize ?? 10 },
       // pg-pool drops a client whose connection broke when it is released, so the pool heals by itself
@@ -109,23 +121,24 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
 }
 
 /**
- * Runs `work` holding PostgreSQL's session advisory lock named `name` (`pg_advisory_lock(hashtext(name))`
- * on a client of the ORM's primary pool), waiting for whoever holds it; released when `work` settles.
+ * Runs `work` holding PostgreSQL's session advisory lock named `name` (`pg_advisory_lock(hashtext(name))`),
+ * waiting for whoever holds it; released when `work` settles. The lock lives on a connection of its
+ * own, made with the primary pool's options, so it takes none of the pool's (`work` may need them all).
  * On PGlite, which one process opens alone, `work` simply runs.
  */
 export async function withAdvisoryLock<T>(orm: MikroORM, name: string, work: () => Promise<T>): Promise<T> {
   const pool = await primaryPool(orm);
   if (!pool) return work();
-  const client = await pool.connect!();
-  let held = false;
+  const client = new pg.Client(pool.options as pg.ClientConfig);
+  // A dropped lock connection must not take the process down; the lock ends with it.
+  client.on('error', () => {});
+  await client.connect();
   try {
     await client.query('select pg_advisory_lock(hashtext($1))', [name]);
-    held = true;
     return await work();
   } finally {
-    // A client whose unlock fails is destroyed, not pooled: its session, and the lock with it, end.
-    const unlocked = !held || (await client.query('select pg_advisory_unlock(hashtext($1))', [name]).then(() => true, () => false));
-    client.release(!unlocked);
+    // Ending the session releases the lock.
+    await client.end().catch(() => undefined);
   }
 }
 

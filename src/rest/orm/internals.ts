@@ -18,8 +18,8 @@ export const CHECKED_MIKRO_ORM = '7.2.1';
 export interface NativePool {
   query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;
   totalCount?: unknown;
-  /** One client of the pool, held until `release()` (session-level state such as advisory locks lives on it). */
-  connect?(): Promise<{ query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>; release(destroy?: boolean): void }>;
+  /** The options the pool makes its clients with (`pg.ClientConfig` and the pool's own). */
+  options?: Record<string, unknown>;
 }
 
 /** A driver connection: `execute` as the ORM runs every query; the native client where the driver has one. */
@@ -50,7 +50,7 @@ export interface DriverInternals {
 
 /** The configuration keys and logger the statements consult before bypassing the ORM's connection. */
 export interface ConfigInternals {
-  get(key: 'replicas' | 'sessionContext' | 'onCreateConnection' | 'onReserveConnection' | 'onQuery'): unknown;
+  get(key: 'replicas' | 'preferReadReplicas' | 'sessionContext' | 'onCreateConnection' | 'onReserveConnection' | 'onQuery'): unknown;
   getLogger(): { isEnabled(namespace: string): boolean };
 }
 
@@ -104,13 +104,13 @@ export function requestUnitOfWork(em: EntityManager): UnitOfWorkInternals | null
 
 /**
  * The `pg` pool of the ORM's primary (write) connection, or `null` when the driver has none (PGlite):
- * what needs one session for a while (an advisory lock) checks a client out of it.
+ * what needs a session of its own for a while (an advisory lock) connects with its options.
  */
 export async function primaryPool(target: OrmTarget): Promise<NativePool | null> {
   const connection = driverInternals(target).getConnection('write');
   if (typeof connection.getNativeClient !== 'function') return null;
   const native = (await connection.getNativeClient().catch(() => null)) as Partial<NativePool> | null;
-  return typeof native?.query === 'function' && typeof native.connect === 'function' && typeof native.totalCount === 'number' ? (native as NativePool) : null;
+  return typeof native?.query === 'function' && typeof native.options === 'object' && typeof native.totalCount === 'number' ? (native as NativePool) : null;
 }
 
 /** Whether `entity` is managed by `em` itself and has its key (so a row may refer to it). */
@@ -119,9 +119,10 @@ export function managedBy(em: EntityManager, entity: object): boolean {
   return Boolean(wrapped.__managed) && wrapped.hasPrimaryKey() && wrapped.__em === em;
 }
 
-/** `em.execute` on the request's connection (or transaction), typed as the count estimate uses it. */
-export function executeOn(em: EntityManager, sql: string, params: readonly unknown[]): Promise<Row[]> {
-  return (em as unknown as { execute(sql: string, params: readonly unknown[], method: 'all'): Promise<Row[]> }).execute(sql, params, 'all');
+/** `em.execute` on the request's connection (or transaction), typed as the count estimate uses it; `read` may run on a replica. */
+export function executeOn(em: EntityManager, sql: string, params: readonly unknown[], connectionType: 'read' | 'write' = 'write'): Promise<Row[]> {
+  type Execute = (sql: string, params: readonly unknown[], options: { method: 'all'; connectionType: 'read' | 'write' }) => Promise<Row[]>;
+  return (em as unknown as { execute: Execute }).execute(sql, params, { method: 'all', connectionType });
 }
 
 const FUNCTIONS = {

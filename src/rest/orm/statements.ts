@@ -1,21 +1,26 @@
 /**
  * Prepared statements: SQL compiled once and run again with new values. On PostgreSQL a statement
- * runs as a named statement of the ORM's own `pg` pool (parsed and planned once per connection);
- * elsewhere (PGlite), or when the ORM logs queries or shapes its connections (replicas, session
- * context), it runs through the ORM's connection as any query does. Rows come back with the values
+ * runs as a named statement of the ORM's own `pg` pool (parsed and planned once per connection), a
+ * read on a replica's pool when the ORM has replicas (`replicas.ts`); elsewhere (PGlite), or when
+ * the ORM logs queries or shapes its connections (session context, connection hooks), it runs
+ * through the ORM's connection as any query does. Rows come back with the values
  * MikroORM's result mapper gives (`direct/rows.ts`), without building entities.
  */
 import { mapRows, type MapperMemo } from './direct/rows.ts';
-import { configOf, driverInternals, queryBuilderOf, type DriverInternals, type NativePool, type OrmTarget } from './internals.ts';
+import { configOf, driverInternals, queryBuilderOf, type ConnectionInternals, type DriverInternals, type NativePool, type OrmTarget } from './internals.ts';
+import { readsFromPrimary } from './replicas.ts';
 import type { AnyQueryBuilder, Row } from './types.ts';
 
 /** A result row, keyed by property name once mapped. */
 export type { Row } from './types.ts';
 
-/** How one ORM runs statements: its `pg` pool when statements may be named there, else its connection. */
+/** How one ORM runs statements: on each connection's `pg` pool when statements may be named there, else through the connection. */
 interface Executor {
   driver: DriverInternals;
-  pool: NativePool | null;
+  /** Whether statements may run on the connections' pools (nothing the ORM does per query would be skipped). */
+  direct: boolean;
+  /** The pool of each connection (primary and replicas), once looked up; `null` when it has none. */
+  pools: WeakMap<ConnectionInternals, NativePool | null>;
   /** A date as the ORM inlines it into SQL (the platform's `formatDate`), or `null` when the platform has none. */
   formatDate: ((date: Date) => string) | null;
   /** The ORM's `onQuery` hook, applied to the SQL as the ORM applies it. */
@@ -25,28 +30,31 @@ interface Executor {
 /** Where statements run: the app's ORM, or any EntityManager of it. */
 export type StatementTarget = OrmTarget;
 
+/** What a statement does: a read may go to a replica (`orm/replicas.ts`), a write goes to the primary. */
+export type StatementIntent = 'read' | 'write';
+
 const executors = new WeakMap<object, Promise<Executor>>();
 
-/** Whether statements of this ORM may run on its `pg` pool directly: nothing the ORM does per query would be skipped. */
+/** The native `pg` pool of a connection, or `null` (PGlite's native client has `query` too, but no pool and no named statements). */
+async function poolOf(connection: ConnectionInternals): Promise<NativePool | null> {
+  if (typeof connection.getNativeClient !== 'function') return null;
+  // Throws when the client belongs to a Kysely instance passed in `driverOptions`: then the ORM runs everything.
+  const native = (await connection.getNativeClient().catch(() => null)) as Partial<NativePool> | null;
+  return typeof native?.query === 'function' && typeof native.totalCount === 'number' ? (native as NativePool) : null;
+}
+
+/** Whether statements of this ORM may run on its `pg` pools directly: nothing the ORM does per query would be skipped. */
 async function openExecutor(target: StatementTarget): Promise<Executor> {
   const driver = driverInternals(target);
   const config = configOf(target);
-  const connection = driver.getConnection('write');
-  const replicas = config.get('replicas') as unknown[] | undefined;
+  const primary = driver.getConnection('write');
   const direct =
-    typeof connection.getNativeClient === 'function' &&
-    !replicas?.length &&
     !config.getLogger().isEnabled('query') &&
     config.get('sessionContext') !== 'connection' &&
     !config.get('onCreateConnection') &&
     !config.get('onReserveConnection');
-  let pool: NativePool | null = null;
-  if (direct) {
-    // Throws when the client belongs to a Kysely instance passed in `driverOptions`: then the ORM runs everything.
-    const native = (await connection.getNativeClient!().catch(() => null)) as Partial<NativePool> | null;
-    // PostgreSQL's pool; PGlite's native client has `query` too, but no pool and no named statements.
-    if (typeof native?.query === 'function' && typeof native.totalCount === 'number') pool = native as NativePool;
-  }
+  const pools = new WeakMap<ConnectionInternals, NativePool | null>();
+  if (direct) pools.set(primary, await poolOf(primary));
   const onQuery = (config.get('onQuery') as Executor['onQuery'] | undefined) ?? ((sql: string) => sql);
   const platform = driver.getPlatform();
   // The last date formatted is remembered: a row's timestamps are often the same instant.
@@ -56,9 +64,8 @@ async function openExecutor(target: StatementTarget): Promise<Executor> {
     typeof platform.formatDate === 'function'
       ? (date: Date) => (date.getTime() === last ? text : ((last = date.getTime()), (text = platform.formatDate!(date))))
       : null;
-  return { driver, pool, formatDate, onQuery };
+  return { driver, direct, pools, formatDate, onQuery };
 }
-
 
 /** Executors once open, so a statement awaits only the database. */
 const openExecutors = new WeakMap<object, Executor>();
@@ -132,18 +139,25 @@ function wireValue(value: unknown, formatDate: Executor['formatDate']): unknown 
 
 /**
  * Runs `sql` (with `?` placeholders) and returns its raw rows: as a named statement on PostgreSQL's
- * pool when it can, else through the ORM's connection. Errors come back as the ORM's exceptions.
+ * pool when it can, else through the ORM's connection. A `read` runs on a replica when the ORM has
+ * some and `orm` reads from them (`orm/replicas.ts`); a `write` (the default) on the primary.
+ * Errors come back as the ORM's exceptions.
  */
-export function runStatement(orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
+export function runStatement(orm: StatementTarget, sql: string, params: readonly unknown[], intent: StatementIntent = 'write'): Promise<Row[]> {
   const open = openExecutors.get(driverInternals(orm));
-  return open ? runWith(open, orm, sql, params) : executorOf(orm).then((executor) => runWith(executor, orm, sql, params));
+  return open ? runWith(open, orm, sql, params, intent) : executorOf(orm).then((executor) => runWith(executor, orm, sql, params, intent));
 }
 
-async function runWith(executor: Executor, orm: StatementTarget, sql: string, params: readonly unknown[]): Promise<Row[]> {
-  const { driver, pool } = executor;
+async function runWith(executor: Executor, orm: StatementTarget, sql: string, params: readonly unknown[], intent: StatementIntent): Promise<Row[]> {
+  const { driver } = executor;
   // Inside a transaction, statements run on its connection, as the ORM runs them.
   const transaction = 'isInTransaction' in orm && orm.isInTransaction() ? orm.getTransactionContext() : undefined;
-  if (pool && !transaction && !unpreparable.has(sql)) {
+  const toPrimary = intent === 'write' || transaction !== undefined || ('isInTransaction' in orm ? readsFromPrimary(orm) : configOf(orm).get('preferReadReplicas') === false);
+  // The primary when there are no replicas; else one at random, as the ORM picks one per query.
+  const connection = driver.getConnection(toPrimary ? 'write' : 'read');
+  let pool = executor.direct && !transaction ? executor.pools.get(connection) : null;
+  if (pool === undefined) executor.pools.set(connection, (pool = await poolOf(connection)));
+  if (pool && !unpreparable.has(sql)) {
     const text = textOf(executor.onQuery(sql, params));
     const values = params.map((p) => wireValue(p, executor.formatDate));
     if (text !== null && !values.includes(undefined)) {
@@ -157,7 +171,7 @@ async function runWith(executor: Executor, orm: StatementTarget, sql: string, pa
     }
   }
   try {
-    return (await driver.getConnection('write').execute(sql, [...params], 'all', transaction)) as Row[];
+    return (await connection.execute(sql, [...params], 'all', transaction)) as Row[];
   } catch (error) {
     throw driver.convertException(error as Error);
   }
@@ -175,7 +189,7 @@ export async function executePrepared(orm: StatementTarget, qb: AnyQueryBuilder)
 async function runMapped(orm: StatementTarget, sql: string, params: readonly unknown[], qb: AnyQueryBuilder, memo?: MapperMemo): Promise<Row[]> {
   const executor = openExecutors.get(driverInternals(orm)) ?? (await executorOf(orm));
   const meta = queryBuilderOf(qb).mainAlias.meta;
-  return mapRows(executor.driver, meta, await runWith(executor, orm, sql, params), qb, memo);
+  return mapRows(executor.driver, meta, await runWith(executor, orm, sql, params, 'read'), qb, memo);
 }
 
 /** A value standing in for a parameter while a query is compiled; replaced on every run. */

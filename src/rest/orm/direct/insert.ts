@@ -14,6 +14,7 @@ import {
   type EntityMetadata,
   type EntityProperty,
 } from '@mikro-orm/core';
+import { stickToPrimary } from '../replicas.ts';
 import { runStatement } from '../statements.ts';
 import { driverInternals, managedBy, requestUnitOfWork } from '../internals.ts';
 import { directMeta, isColumn, isPlain, isPlainValue, type AnyEntity, type EntityRef } from './plain.ts';
@@ -157,6 +158,7 @@ export async function insertDirectly(em: EntityManager, entity: EntityRef, data:
     sql = insertStatement(em, meta, plan, row, unique);
     if (plan.statements.size < 64) plan.statements.set(key, sql);
   }
+  stickToPrimary(em);
   const rows = await runStatement(em, sql, params);
   if (!rows.length) return unique.length ? null : row;
   const returned = rows[0]!;

@@ -140,7 +140,7 @@ export async function findRowWithRelated(
   if (!meta || !prop || !target || !shape || !(await readsDirectly(em, meta)) || !(await readsDirectly(em, target))) return undefined;
   const driver = driverInternals(em);
   const plan = joinedPlan(driver, meta, prop, target, shape.key);
-  const [row] = await runStatement(em, plan.sql, shape.values);
+  const [row] = await runStatement(em, plan.sql, shape.values, 'read');
   if (!row) return null;
   const own: Row = {};
   for (const [alias, field] of plan.own) own[field] = row[alias];
