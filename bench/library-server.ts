@@ -7,22 +7,14 @@
 import { buildApp } from '../src/library/app.ts';
 import { migrationsPath } from '../src/library/config.ts';
 import { entities } from '../src/library/entities.ts';
-import { openDatabase } from 'fastrest';
+import { gracefulShutdown, openDatabase } from 'fastrest';
 
 const url = process.env['DATABASE_URL'];
 if (!url) throw new Error('DATABASE_URL is required');
 const orm = await openDatabase({ url, entities, migrationsPath });
-const app = await buildApp(orm, { logger: false, forceCloseConnections: 'idle', return503OnClosing: true });
+const app = await buildApp(orm, { logger: { level: 'error', stream: process.stderr }, forceCloseConnections: 'idle', return503OnClosing: true });
 
-let closing = false;
-async function shutdown() {
-  if (closing) return;
-  closing = true;
-  await app.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown());
-process.on('SIGINT', () => void shutdown());
+gracefulShutdown(app, { grace: process.env['SHUTDOWN_GRACE'] ? Number(process.env['SHUTDOWN_GRACE']) : undefined });
 
 await app.listen({ host: process.env['HOST'] ?? '127.0.0.1', port: Number(process.env['PORT'] ?? 0) });
 const address = app.server.address();

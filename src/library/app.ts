@@ -43,12 +43,13 @@ export async function buildApp(orm: MikroORM, fastifyOptions: FastifyServerOptio
   addSharedSchema(app, Ready);
   await app.register(libraryRouter().plugin('/api'));
 
-  app.get('/health', { schema: { operationId: 'health', tags: ['probes'], summary: 'Liveness probe', response: { 200: Health } } }, async () => ({
+  // The probes answer JSON to orchestrators only: no browsable page, no ?format=.
+  app.get('/health', { config: { browsable: false }, schema: { operationId: 'health', tags: ['probes'], summary: 'Liveness probe', response: { 200: Health } } }, async () => ({
     status: 'ok' as const,
   }));
   app.get(
     '/ready',
-    { schema: { operationId: 'ready', tags: ['probes'], summary: 'Readiness probe: the database answers', response: { 200: Ready, 503: Ready } } },
+    { config: { browsable: false }, schema: { operationId: 'ready', tags: ['probes'], summary: 'Readiness probe: the database answers', response: { 200: Ready, 503: Ready } } },
     async (_request, reply) => {
       const ok = await databaseAnswers(orm);
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'ok' : 'unavailable' });

@@ -64,7 +64,18 @@ export class IsStaffToDelete extends BasePermission {
 
 /** The Library's security settings, and what to close with the app (the Redis connection). */
 export function librarySecurity(config: LibraryAuthConfig): { settings: Partial<RestSettings>; close(): Promise<void> } {
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  // Bounded: a command fails after 500 ms or one reconnect attempt, and nothing queues while Redis is
+  // away; the throttles then fail open (fastrest logs a warning per request and lets it through).
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, commandTimeout: 500, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 100, 1000) })
+    : null;
+  // ioredis reports each failed reconnect as an 'error' event: without a listener it prints each to stderr.
+  let lastWarning = 0;
+  redis?.on('error', (error: Error) => {
+    if (Date.now() - lastWarning < 10_000) return;
+    lastWarning = Date.now();
+    console.warn(`Redis (throttle store) unavailable, throttles fail open: ${error.message}`);
+  });
   const throttles: Throttle[] = [];
   if (config.rates.anon) throttles.push(new AnonRateThrottle());
   if (config.rates.user) throttles.push(new UserRateThrottle());
@@ -79,7 +90,9 @@ export function librarySecurity(config: LibraryAuthConfig): { settings: Partial<
       throttleStore: redis ? new RedisThrottleStore({ client: redis, prefix: config.redisPrefix }) : null,
     },
     close: async () => {
-      if (redis) await redis.quit().catch(() => redis.disconnect());
+      // QUIT waits for Redis's answer: bounded, so a Redis that went away cannot hold up a shutdown.
+      if (redis) await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 500).unref())]).catch(() => {});
+      redis?.disconnect();
     },
   };
 }

@@ -22,6 +22,8 @@ export interface LibraryConfig {
   logLevel: string;
   /** Honour X-Forwarded-* from a proxy in front of the app. */
   trustProxy: boolean;
+  /** SHUTDOWN_GRACE: milliseconds a SIGTERM waits for requests in flight (default: the framework's, 10 s). */
+  shutdownGrace?: number;
 }
 
 /** Absolute path of the committed migrations. */
@@ -50,5 +52,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LibraryConfig 
     seed: truthy(env['SEED'], true),
     logLevel: env['LOG_LEVEL'] || 'info',
     trustProxy: truthy(env['TRUST_PROXY'], false),
+    shutdownGrace: env['SHUTDOWN_GRACE'] ? Number(env['SHUTDOWN_GRACE']) : undefined,
   };
 }

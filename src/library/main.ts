@@ -2,7 +2,7 @@
  * `npm start`: opens the database (embedded PGlite unless DATABASE_URL is set), applies the
  * migrations, seeds an empty database, serves the Library and closes gracefully on SIGTERM/SIGINT.
  */
-import { migrate, openDatabase, stickToPrimary, withAdvisoryLock } from 'fastrest';
+import { gracefulShutdown, migrate, openDatabase, stickToPrimary, withAdvisoryLock } from 'fastrest';
 import { buildApp } from './app.ts';
 import { loadConfig, migrationsPath } from './config.ts';
 import { entities } from './entities.ts';
@@ -31,35 +31,13 @@ const started = await withAdvisoryLock(orm, 'library:start', async () => ({
   seeded: config.seed ? await seedIfEmpty(primaryManager()) : 0,
 }));
 
-const app = await buildApp(orm, {
-  logger: { level: config.logLevel },
-  trustProxy: config.trustProxy,
-  forceCloseConnections: 'idle',
-  return503OnClosing: true,
-});
-
-let closing = false;
-// Fastify only closes connections idle when the close starts: an answer sent while closing
-// must end its keep-alive connection, or the close waits for the client (72 s keep-alive).
-app.addHook('onSend', async (_request, reply, payload) => {
-  if (closing) reply.header('connection', 'close');
-  return payload;
-});
-
-async function shutdown(signal: string) {
-  if (closing) return;
-  closing = true;
-  app.log.info({ signal }, 'closing: finishing in-flight requests');
-  const timer = setTimeout(() => {
-    app.log.error('graceful close took longer than 10 s, exiting');
-    process.exit(1);
-  }, 10_000);
-  timer.unref();
-  await app.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+const app = await buildApp(
+  orm,
+  { logger: { level: config.logLevel }, trustProxy: config.trustProxy, forceCloseConnections: 'idle', return503OnClosing: true },
+  config.shutdownGrace === undefined ? {} : { shutdownGrace: config.shutdownGrace },
+);
+// SIGTERM/SIGINT: requests in flight finish, later ones get 503 and Connection: close, exit within shutdownGrace.
+gracefulShutdown(app);
 
 await app.listen({ host: config.host, port: config.port });
 if (started.applied) app.log.info({ migrations: started.applied }, started.applied.length ? `Applied migrations: ${started.applied.join(', ')}` : 'No migrations to apply');

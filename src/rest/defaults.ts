@@ -7,6 +7,7 @@ import { SetupError } from './exceptions.ts';
 import { DefaultContentNegotiation } from './negotiation.ts';
 import { FormParser, JSONParser, MultiPartParser } from './parsers.ts';
 import { BrowsableAPIRenderer, JSONRenderer } from './renderers/index.ts';
+import { timeoutSettings } from './lifecycle.ts';
 import type { RestSettings } from './settings.ts';
 import { parseRate } from './throttling.ts';
 
@@ -18,6 +19,11 @@ export const defaultSettings: Readonly<RestSettings> = Object.freeze({
   openapiPath: '/openapi.json',
   docsPath: '/docs',
   bodyLimit: 1024 * 1024,
+  requestTimeout: 30_000,
+  headersTimeout: 10_000,
+  connectionTimeout: 60_000,
+  keepAliveTimeout: 72_000,
+  shutdownGrace: 10_000,
   defaultRendererClasses: Object.freeze([new JSONRenderer(), new BrowsableAPIRenderer()]),
   defaultParserClasses: Object.freeze([new JSONParser(), new FormParser(), new MultiPartParser()]),
   defaultContentNegotiationClass: new DefaultContentNegotiation(),
@@ -43,6 +49,9 @@ export function resolveSettings(user: Partial<RestSettings> = {}): Readonly<Rest
   }
   if (!Number.isInteger(merged.bodyLimit) || merged.bodyLimit < 1) {
     throw new SetupError('FASTREST_ERR_SETTINGS', `bodyLimit must be a positive integer, got ${merged.bodyLimit}`);
+  }
+  for (const key of timeoutSettings) {
+    if (!Number.isInteger(merged[key]) || merged[key] < 1) throw new SetupError('FASTREST_ERR_SETTINGS', `${key} must be a positive number of milliseconds, got ${merged[key]}`);
   }
   for (const rate of Object.values(merged.throttleRates)) if (rate !== null) parseRate(rate);
   if (merged.secretKey !== null && merged.secretKey.length < 32) {

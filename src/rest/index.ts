@@ -4,6 +4,7 @@
  */
 export * from './exceptions.ts';
 export { fastrest, serverOptions, type FastrestOptions } from './plugin.ts';
+export { gracefulShutdown, timeoutOptions, type GracefulShutdownOptions } from './lifecycle.ts';
 export { defaultSettings, resolveSettings } from './defaults.ts';
 export { settingsOf, type RestSettings } from './settings.ts';
 export {

@@ -1,7 +1,8 @@
 /**
  * The fastrest plugin: installs settings, named URLs, the body parsers, DRF-shaped errors, the
  * `Allow` header and the OpenAPI document on a Fastify app. `serverOptions()` gives the Fastify
- * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit).
+ * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit,
+ * timeouts against slow clients).
  */
 import type { FastifyError, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -9,6 +10,7 @@ import { buildValidator } from './ajv.ts';
 import { exceptionHandler, NotFound } from './exceptions.ts';
 import { DatabaseUnavailable, isDatabaseUnavailable } from './orm.ts';
 import { registerOpenApi } from './openapi.ts';
+import { timeoutOptions } from './lifecycle.ts';
 import { installParsers } from './parsers.ts';
 import { installBrowsableApi } from './renderers/browsable/index.ts';
 import { resolveSettings } from './defaults.ts';
@@ -21,6 +23,7 @@ import { LazyUser, ROUTE_CONFIG_SLOT, routeConfig, USER_SLOT, type RequestUser }
 export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServerOptions {
   const resolved = resolveSettings(settings);
   return {
+    ...timeoutOptions(resolved),
     bodyLimit: resolved.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true },
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },

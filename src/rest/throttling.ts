@@ -2,6 +2,7 @@
  * Throttling, as DRF's `throttling.py`: each throttle keeps a sliding window of request times per
  * client in a store (memory for one process, Redis so a limit holds across app instances) and
  * refuses a request when the window is full, saying how long to wait. Time comes from `now()`.
+ * A store that fails (Redis down) fails open: the request passes and a warning is logged.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -195,6 +196,29 @@ export interface RateThrottleOptions {
   store?: ThrottleStore;
   /** The clock in seconds (DRF's `timer`); tests pass a fake one. */
   now?: () => number;
+  /** Milliseconds to wait for the store before letting the request through (default 500). */
+  storeTimeout?: number;
+}
+
+/**
+ * Asks the store, failing open: a store that errs or does not answer within `timeout` ms (Redis
+ * down) lets the request through with a warning, rather than failing every request with it.
+ */
+async function hitOrFailOpen(request: FastifyRequest, store: ThrottleStore, timeout: number, ...args: Parameters<ThrottleStore['hit']>): Promise<ThrottleHit> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      store.hit(...args),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the throttle store did not answer within ${timeout} ms`)), timeout);
+      }),
+    ]);
+  } catch (error) {
+    request.log.warn({ err: error }, 'throttle store unavailable: request allowed without throttling');
+    return { allowed: true, wait: null };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** DRF's `SimpleRateThrottle`: a rate, a cache key per request, a sliding window in the store. */
@@ -203,6 +227,7 @@ export abstract class SimpleRateThrottle extends BaseThrottle {
   rate: string | null | undefined;
   store: ThrottleStore | undefined;
   now: () => number;
+  storeTimeout: number;
 
   constructor(options: RateThrottleOptions = {}) {
     super();
@@ -210,6 +235,7 @@ export abstract class SimpleRateThrottle extends BaseThrottle {
     this.rate = options.rate;
     this.store = options.store;
     this.now = options.now ?? (() => Date.now() / 1000);
+    this.storeTimeout = options.storeTimeout ?? 500;
   }
 
   /** The key of this request's window, or `null` to leave the request alone. */
@@ -247,7 +273,7 @@ export abstract class SimpleRateThrottle extends BaseThrottle {
     const key = this.getCacheKey(request, view);
     if (key === null) return true;
     const { limit, duration } = parseRate(rate);
-    const hit = await this.getStore(request).hit(key, this.now(), duration, limit);
+    const hit = await hitOrFailOpen(request, this.getStore(request), this.storeTimeout, key, this.now(), duration, limit);
     return hit.allowed || this.refuse(request, hit.wait);
   }
 }
