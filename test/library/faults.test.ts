@@ -13,7 +13,7 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../../src/library/app.ts';
 import { migrationsPath } from '../../src/library/config.ts';
 import { entities } from '../../src/library/entities.ts';
-import { APIClient, createTestDatabase, createUser, FaultProxy, openDatabase } from '../../src/rest/index.ts';
+import { APIClient, atomic, createTestDatabase, createUser, FaultProxy, openDatabase } from '../../src/rest/index.ts';
 import { isbn } from '../helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -108,6 +108,36 @@ async function redisAnswers(): Promise<boolean> {
     probe.disconnect();
   }
 }
+
+t.test('a transaction whose connection is cut gives its pool slot back, so the pool neither shrinks nor blocks closing', { skip: noPostgres }, async (t) => {
+  const db = await createTestDatabase({ entities, migrationsPath, serverUrl });
+  const proxy = await FaultProxy.forUrl(db.url!, 5432).start();
+  // One connection: a slot kept by a dead transaction would leave none for the query after it.
+  const orm = await openDatabase({ url: proxy.url(db.url!), entities, migrationsPath, poolSize: 1 });
+  t.teardown(async () => {
+    proxy.restore();
+    await proxy.close();
+    await db.drop();
+  });
+  const cutMidway = async (fail: boolean) => {
+    const em = orm.em.fork();
+    return atomic(em, async () => {
+      await em.getConnection().execute('select 1', [], 'all', em.getTransactionContext());
+      proxy.cut('refuse');
+      await sleep(50);
+      if (fail) throw new Error('the work failed');
+      return 'done';
+    });
+  };
+  await t.rejects(cutMidway(true), /the work failed/, 'the work fails, then its ROLLBACK on the cut connection');
+  proxy.restore();
+  t.same(await orm.em.fork().getConnection().execute('select 1 as one'), [{ one: 1 }], 'the one slot serves the next query');
+  await t.rejects(cutMidway(false), 'the COMMIT on the cut connection fails');
+  proxy.restore();
+  t.same(await orm.em.fork().getConnection().execute('select 2 as two'), [{ two: 2 }], 'and again after a failed COMMIT');
+  const closed = await Promise.race([orm.close(true).then(() => 'closed'), sleep(3000).then(() => 'still closing after 3 s')]);
+  t.equal(closed, 'closed', 'the pool closes: no client is left checked out');
+});
 
 t.test('while Redis is unreachable the throttles fail open with a warning, and throttle again once it is back', { skip: (await redisAnswers()) ? false : `Redis is not reachable at ${redisUrl}` }, async (t) => {
   const proxy = await FaultProxy.forUrl(redisUrl, 6379).start();

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import pg from 'pg';
 import { ServiceUnavailable, SetupError } from '../exceptions.ts';
-import { checkInternals, primaryPool } from './internals.ts';
+import { checkInternals, primaryPool, releaseBrokenClients } from './internals.ts';
 import { replicaAwareEntityManager, replicaConnections } from './replicas.ts';
 
 /** Where the data lives and which entities and migrations it holds. */
@@ -227,12 +227,22 @@ export function readerOf(request: FastifyRequest): EntityManager {
 export async function atomic<T>(em: EntityManager, work: () => Promise<T>): Promise<T> {
   if (em.isInTransaction()) return work();
   await em.begin();
+  let result: T;
   try {
-    const result = await work();
-    await em.commit();
-    return result;
+    result = await work();
   } catch (error) {
-    await em.rollback();
+    await em.rollback().catch(async (rollbackError: Error) => {
+      await releaseBrokenClients(em, rollbackError);
+      throw error;
+    });
     throw error;
   }
+  try {
+    await em.commit();
+  } catch (error) {
+    // A COMMIT on a cut connection fails without giving the connection back (see releaseBrokenClients).
+    await releaseBrokenClients(em, error as Error);
+    throw error;
+  }
+  return result;
 }

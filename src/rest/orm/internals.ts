@@ -113,6 +113,33 @@ export async function primaryPool(target: OrmTarget): Promise<NativePool | null>
   return typeof native?.query === 'function' && typeof native.options === 'object' && typeof native.totalCount === 'number' ? (native as NativePool) : null;
 }
 
+/** What `releaseBrokenClients` reads of a pg-pool pool and its clients (pg-pool 3, pg 8). */
+interface PoolClientsInternals {
+  _clients?: Array<{ _queryable?: boolean; _ending?: boolean; release?: (error?: Error) => void }>;
+  _idle?: Array<{ client: unknown }>;
+}
+
+/**
+ * Gives back to the primary pool the checked-out clients whose connection broke. Kysely keeps a
+ * transaction's connection when its COMMIT or ROLLBACK fails (the connection was cut mid-way), so
+ * without this each such transaction takes a pool slot for good and the pool's end() never returns.
+ * The released client gets a release that does nothing, in case its holder releases it after all.
+ */
+export async function releaseBrokenClients(target: OrmTarget, error: Error): Promise<number> {
+  const pool = (await primaryPool(target)) as (NativePool & PoolClientsInternals) | null;
+  if (!pool || !Array.isArray(pool._clients) || !Array.isArray(pool._idle)) return 0;
+  const idle = new Set(pool._idle.map((item) => item.client));
+  let released = 0;
+  for (const client of [...pool._clients]) {
+    if (idle.has(client) || (client._queryable !== false && !client._ending) || typeof client.release !== 'function') continue;
+    const release = client.release;
+    client.release = () => {};
+    release.call(client, error);
+    released++;
+  }
+  return released;
+}
+
 /** Whether `entity` is managed by `em` itself and has its key (so a row may refer to it). */
 export function managedBy(em: EntityManager, entity: object): boolean {
   const wrapped = helper(entity);
