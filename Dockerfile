@@ -43,7 +43,8 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # main.ts handles SIGTERM: stops accepting, lets in-flight requests finish (at most 10 s), exits 0.
 STOPSIGNAL SIGTERM
-CMD ["node", "src/library/main.ts"]
+# --liftoff-only: the embedded database's WASM stays on V8's baseline compiler (about 70 MiB less RSS and a faster start, same speed; docs/performance.md).
+CMD ["node", "--liftoff-only", "src/library/main.ts"]
 # The files come last, so that a code change rebuilds only these layers. They stay owned by
 # root (read-only for the app); only the embedded database's folder (above) is the app user's.
 # node_modules/fastrest is the workspace's link to src/rest, which holds the manifest and dist/.

@@ -1,23 +1,30 @@
 /**
- * `npm run bench`: the Library's list, retrieve and create against a minimal raw Fastify + pg
- * server (bench/raw-server.ts) doing the same work, in the same run, on a fresh PostgreSQL
- * database holding 10,000 books. Each server runs in its own process on loopback; autocannon
- * loads one at a time, alternating raw/fastrest (the order swapped every round, A B B A ...),
- * and the table gives the medians and the fastrest/raw ratios. Bounded in time, stops by itself,
- * drops its database. See docs/performance.md.
+ * `npm run bench`: the Library's list, retrieve and create against two servers written by hand on
+ * Fastify + pg, in the same run, on a fresh PostgreSQL database holding 10,000 books:
+ *   raw      (bench/raw-server.ts) the same work as the Library (token check, author by name, ISBN pre-check);
+ *   minimal  (bench/raw-server.ts, MINIMAL=1) issue 20's baseline: create checks no token and makes one
+ *            statement (author found or added in it, the unique index refusing a taken ISBN).
+ * Each server runs in its own process on loopback; wrk (autocannon when wrk is not installed) loads
+ * one at a time, at each connection level, the order of the servers rotated every round, and the
+ * tables give the medians, the ratios, p99 latency, and each server's footprint: start-up to the
+ * first 200 (migrations already applied), idle RSS, RSS after the loads, CPU per request.
+ * Bounded in time, stops by itself, drops its database. See docs/performance.md.
  *
  * Environment (all optional):
  *   BENCH_DATABASE_URL  server to create the database on (default DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
- *   BENCH_ROUNDS        measured runs per server and endpoint (default 5)
- *   BENCH_DURATION      seconds per run (default 4)
- *   BENCH_WARMUP        warm-up seconds per server and endpoint (default 10: fastrest's throughput climbs for about
- *                       8 s after it starts while V8 optimises its code, the raw server's for about 4 s)
- *   BENCH_CONNECTIONS   concurrent connections (default 10, the size of both pools)
+ *   BENCH_ROUNDS        measured runs per server, endpoint and connection level (default 3)
+ *   BENCH_DURATION      seconds per run (default 3)
+ *   BENCH_WARMUP        warm-up seconds per server and endpoint, at the first connection level (default 5;
+ *                       fastrest's throughput climbs for about 8 s after it starts, so lengthen it for steady figures);
+ *                       later levels warm up for a third of it
+ *   BENCH_CONNECTIONS   comma-separated connection levels (default 10,50)
  *   BENCH_ONLY          comma-separated endpoints to run (list,retrieve,create)
- *   BENCH_PROFILE       a folder: run both servers under `node --cpu-prof`, profiles in <folder>/fastrest and <folder>/raw
+ *   BENCH_SERVERS       comma-separated baselines beside fastrest (default raw,minimal)
+ *   BENCH_LOADER        wrk or autocannon (default wrk when it is on the PATH)
+ *   BENCH_PROFILE       a folder: run the servers under `node --cpu-prof`, profiles in <folder>/<server>
  *   BENCH_OUT           a file to write the Markdown report to
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -30,20 +37,30 @@ import { migrate, openDatabase, withDatabaseName } from 'fastrest';
 
 const env = process.env;
 const serverUrl = env['BENCH_DATABASE_URL'] || env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
-const rounds = positive('BENCH_ROUNDS', 5);
-const duration = positive('BENCH_DURATION', 4);
-const warmup = positive('BENCH_WARMUP', 10);
-const connections = positive('BENCH_CONNECTIONS', 10);
+const rounds = positive('BENCH_ROUNDS', 3);
+const duration = positive('BENCH_DURATION', 3);
+const warmup = positive('BENCH_WARMUP', 5);
+const levels = (env['BENCH_CONNECTIONS'] || '10,50').split(',').map((level) => {
+  const value = Number(level);
+  if (!Number.isInteger(value) || value <= 0) throw new Error('BENCH_CONNECTIONS must be positive whole numbers, comma-separated');
+  return value;
+});
 const BOOKS = 10_000;
 const PAGE = 20;
 const endpoints = ['retrieve', 'list', 'create'] as const;
 type Endpoint = (typeof endpoints)[number];
 const only = (env['BENCH_ONLY'] ?? '').split(',').filter(Boolean) as Endpoint[];
 const selected = endpoints.filter((e) => !only.length || only.includes(e));
-const targets: Record<Endpoint, number> = { retrieve: 0.85, list: 0.85, create: 0.8 };
+type ServerName = 'raw' | 'minimal' | 'fastrest';
+const baselines = (env['BENCH_SERVERS'] || 'raw,minimal').split(',').filter((name): name is 'raw' | 'minimal' => name === 'raw' || name === 'minimal');
+/** The issue's target: fastrest at 0.9x the minimal handler (the raw server's work is closer to the Library's). */
+const TARGET = 0.9;
+const loader = env['BENCH_LOADER'] || (spawnSync('wrk', ['-v']).error ? 'autocannon' : 'wrk');
 const started = Date.now();
-/** The run gives up by itself past this: setup, then every load with half again as margin. */
-const DEADLINE_MS = (60 + 1.5 * selected.length * 2 * (warmup + rounds * duration)) * 1000;
+const warmupAt = (level: number) => (level === levels[0] ? warmup : Math.max(1, Math.round(warmup / 3)));
+/** The run gives up by itself past this: setup and start-ups, then every load with half again as margin. */
+const DEADLINE_MS =
+  (90 + 1.5 * selected.length * (baselines.length + 1) * levels.reduce((sum, level) => sum + warmupAt(level) + rounds * duration, 0)) * 1000;
 
 function positive(name: string, fallback: number): number {
   const value = Number(env[name] ?? fallback);
@@ -108,19 +125,39 @@ async function prepare(url: string): Promise<void> {
 }
 
 interface Server {
-  name: 'raw' | 'fastrest';
+  name: ServerName;
   url: string;
   child: ChildProcess;
+  /** From spawning the process to the first 200 of GET /api/books/1/, in ms. */
+  startupMs: number;
+  /** CPU time the process used up to that first 200, in ms. */
+  startupCpuMs: number;
+  /** Resident memory 2 s after that first 200, in bytes. */
+  idleRss: number;
 }
 
-/** Starts a server script in its own process and waits for its `listening <port>` line. */
-function startServer(name: Server['name'], script: string, extraEnv: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
+/** VmRSS and VmHWM (its peak) of a process, in bytes; NaN where /proc is absent. */
+async function rssOf(pid: number | undefined): Promise<{ rss: number; peak: number }> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+    return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+  } catch {
+    return { rss: Number.NaN, peak: Number.NaN };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts a server script in its own process, waits for its `listening <port>` line and its first 200, then 2 s of idling. */
+async function startServer(name: ServerName, script: string, extraEnv: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
+  const spawned = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(new URL(script, import.meta.url))], {
     // No anonymous or per-user throttles (the Library's default): every request is served.
     env: { ...env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', THROTTLE_ANON: '', THROTTLE_USER: '', REDIS_URL: '', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} server did not start within 30 s`)), 30_000);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -128,11 +165,19 @@ function startServer(name: Server['name'], script: string, extraEnv: Record<stri
       const match = /listening (\d+)/.exec(out);
       if (match) {
         clearTimeout(timer);
-        resolve({ name, url: `http://127.0.0.1:${match[1]}`, child });
+        resolve(`http://127.0.0.1:${match[1]}`);
       }
     });
     child.on('exit', (code) => reject(new Error(`${name} server exited with ${code} before listening`)));
   });
+  while ((await fetch(`${url}/api/books/1/`).then((res) => res.status, () => 0)) !== 200) {
+    if (performance.now() - spawned > 30_000) throw new Error(`${name} server gave no 200 within 30 s`);
+    await sleep(5);
+  }
+  const startupMs = performance.now() - spawned;
+  const startupCpuMs = (await cpuOf(child.pid)) / 1000;
+  await sleep(2000);
+  return { name, url, child, startupMs, startupCpuMs, idleRss: (await rssOf(child.pid)).rss };
 }
 
 async function stopServer(server: Server | undefined): Promise<void> {
@@ -181,24 +226,24 @@ function requestOf(endpoint: Endpoint, mode: 'page' | 'all'): autocannon.Request
   }
 }
 
-/** Both servers must answer the same statuses and JSON for the same requests, or the comparison is void. */
+/** Each baseline must answer the same statuses and JSON as the Library for the same requests, or the comparison is void. */
 async function checkSameAnswers(raw: Server, library: Server, mode: 'page' | 'all'): Promise<void> {
   const paths = ['/api/books/1/', `/api/books/${BOOKS}/`, '/api/books/999999/', ...(mode === 'page' ? [`/api/books/?limit=${PAGE}&offset=40`, `/api/books/?limit=${PAGE}`] : [])];
   for (const path of paths) {
     const [a, b] = await Promise.all([answer(raw, path), answer(library, path)]);
     if (a.status !== b.status || JSON.stringify(a.body) !== JSON.stringify(b.body)) {
-      throw new Error(`GET ${path} differs:\n raw      ${a.status} ${JSON.stringify(a.body).slice(0, 400)}\n fastrest ${b.status} ${JSON.stringify(b.body).slice(0, 400)}`);
+      throw new Error(`GET ${path} differs:\n ${raw.name.padEnd(8)} ${a.status} ${JSON.stringify(a.body).slice(0, 400)}\n fastrest ${b.status} ${JSON.stringify(b.body).slice(0, 400)}`);
     }
   }
   const post = (server: Server, body: string) => answer(server, '/api/books/', { method: 'POST', headers: createHeaders(), body });
   const [createdA, createdB] = [await post(raw, bookBody()), await post(library, bookBody())];
   const shape = (r: Awaited<ReturnType<typeof answer>>) =>
     JSON.stringify([r.status, Object.keys(r.body ?? {}), r.body?.title, r.body?.subtitle, typeof r.body?.author, Object.keys(r.body?.authorDetail ?? {}), r.location?.replace(/\d+\/$/, 'ID/')]);
-  if (shape(createdA) !== shape(createdB)) throw new Error(`POST /api/books/ differs:\n raw      ${shape(createdA)}\n fastrest ${shape(createdB)}`);
+  if (shape(createdA) !== shape(createdB)) throw new Error(`POST /api/books/ differs:\n ${raw.name.padEnd(8)} ${shape(createdA)}\n fastrest ${shape(createdB)}`);
   const duplicate = JSON.stringify({ title: 'Again', author: 'Someone', isbn: createdA.body.isbn });
   const [dupA, dupB] = [await post(raw, duplicate), await post(library, duplicate)];
   if (dupA.status !== dupB.status || JSON.stringify(dupA.body) !== JSON.stringify(dupB.body)) {
-    throw new Error(`POST of a taken ISBN differs: raw ${dupA.status} ${JSON.stringify(dupA.body)}, fastrest ${dupB.status} ${JSON.stringify(dupB.body)}`);
+    throw new Error(`POST of a taken ISBN differs: ${raw.name} ${dupA.status} ${JSON.stringify(dupA.body)}, fastrest ${dupB.status} ${JSON.stringify(dupB.body)}`);
   }
 }
 
@@ -253,15 +298,43 @@ function postgresCpuSince(before: Map<string, number>, after: Map<string, number
   return total;
 }
 
-async function load(server: Server, endpoint: Endpoint, mode: 'page' | 'all', seconds: number): Promise<Sample> {
+/** The first ISBN stem of the next wrk run: each run (and each of its threads) gets a range of its own. */
+let wrkStem = 20_000_000;
+
+/** One wrk run (bench/wrk.lua prints its figures as a JSON line). */
+function runWrk(server: Server, endpoint: Endpoint, mode: 'page' | 'all', seconds: number, connections: number) {
+  const script = fileURLToPath(new URL('./wrk.lua', import.meta.url));
+  const args = ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, server.url];
+  args.push('--', endpoint, String(BOOKS), String(mode === 'page' ? PAGE : 0), String(wrkStem), tokenKey);
+  wrkStem += 10_000_000;
+  return new Promise<{ total: number; seconds: number; p99: number; failures: number }>((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`wrk exited with ${code}: ${out}`));
+      const r = JSON.parse(line) as { requests: number; duration_us: number; errors: number; non2xx: number; p99_us: number };
+      resolve({ total: r.requests, seconds: r.duration_us / 1e6, p99: r.p99_us / 1000, failures: r.errors + r.non2xx });
+    });
+  });
+}
+
+async function load(server: Server, endpoint: Endpoint, mode: 'page' | 'all', seconds: number, connections: number): Promise<Sample> {
   const [server0, database0] = [await cpuOf(server.child.pid), await postgresCpu()];
-  const result = await autocannon({ url: server.url, connections, duration: seconds, requests: [requestOf(endpoint, mode)] });
+  let result: { total: number; seconds: number; p99: number; failures: number };
+  if (loader === 'wrk') result = await runWrk(server, endpoint, mode, seconds, connections);
+  else {
+    const r = await autocannon({ url: server.url, connections, duration: seconds, requests: [requestOf(endpoint, mode)] });
+    result = { total: r.requests.total, seconds: r.duration, p99: r.latency.p99, failures: r.errors + r.non2xx };
+  }
   const [server1, database1] = [await cpuOf(server.child.pid), await postgresCpu()];
-  const total = Math.max(1, result.requests.total);
+  const total = Math.max(1, result.total);
   return {
-    rps: result.requests.total / result.duration,
-    p99: result.latency.p99,
-    failures: result.errors + result.non2xx,
+    rps: result.total / result.seconds,
+    p99: result.p99,
+    failures: result.failures,
     serverCpu: (server1 - server0) / total,
     databaseCpu: postgresCpuSince(database0, database1) / total,
   };
@@ -273,18 +346,19 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+const MiB = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
 async function main(): Promise<number> {
   const name = `fastrest_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   const url = withDatabaseName(serverUrl, name);
-  let raw: Server | undefined;
-  let library: Server | undefined;
+  const servers: Server[] = [];
   let created = false;
   const deadline = setTimeout(() => {
     log(`still running after ${DEADLINE_MS / 1000} s: stopping`);
     void cleanup().finally(() => process.exit(1));
   }, DEADLINE_MS);
   async function cleanup() {
-    await Promise.all([stopServer(raw), stopServer(library)]);
+    await Promise.all(servers.map(stopServer));
     if (created) await admin(`drop database if exists "${name}" with (force)`).catch((error) => log(`could not drop ${name}: ${error}`));
     created = false;
     // The migrator leaves a schema snapshot named after the database beside the migrations.
@@ -297,56 +371,83 @@ async function main(): Promise<number> {
     created = true;
     await prepare(url);
     const profile = env['BENCH_PROFILE'];
-    const profiled = (server: Server['name']) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${server}`] : []);
-    library = await startServer('fastrest', './library-server.ts', { DATABASE_URL: url }, profiled('fastrest'));
+    const profiled = (server: ServerName) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${server}`] : []);
+    // One at a time, so the start-up figures are not of servers competing with each other.
+    const library = await startServer('fastrest', './library-server.ts', { DATABASE_URL: url }, profiled('fastrest'));
+    servers.push(library);
     const mode = await listMode(library);
-    raw = await startServer('raw', './raw-server.ts', { DATABASE_URL: url, LIST: mode }, profiled('raw'));
-    await checkSameAnswers(raw, library, mode);
+    for (const baseline of baselines) {
+      const server = await startServer(baseline, './raw-server.ts', { DATABASE_URL: url, LIST: mode, MINIMAL: baseline === 'minimal' ? '1' : '' }, profiled(baseline));
+      servers.unshift(server);
+      await checkSameAnswers(server, library, mode);
+    }
     const listMeaning = mode === 'page' ? `one page: GET /api/books/?limit=${PAGE}&offset=<random> (count + page)` : `every row: GET /api/books/ (${BOOKS.toLocaleString('en')} books, unpaginated)`;
-    log(`same answers from both servers; list = ${listMeaning}`);
+    log(`same answers from ${servers.map((s) => s.name).join(', ')}; list = ${listMeaning}`);
 
-    log(`measuring ${rounds} x ${duration} s per server and endpoint after ${warmup} s of warm-up, ${connections} connections`);
+    log(`${loader}: ${rounds} x ${duration} s per server, endpoint and level (${levels.join(', ')} connections), after ${warmup} s of warm-up`);
     const samples = new Map<string, Sample[]>();
     for (const endpoint of selected) {
-      // Warmed right before its rounds: the other endpoints' loads in between would leave it colder.
-      for (const server of [raw, library]) await load(server, endpoint, mode, warmup);
-      for (let round = 0; round < rounds; round++) {
-        const order = round % 2 === 0 ? [raw, library] : [library, raw];
-        for (const server of order) {
-          const sample = await load(server, endpoint, mode, duration);
-          const key = `${endpoint}/${server.name}`;
-          samples.set(key, [...(samples.get(key) ?? []), sample]);
-          log(
-            `${endpoint.padEnd(8)} ${server.name.padEnd(8)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${String(sample.p99).padStart(3)} ms  ` +
-              `CPU/request: server ${sample.serverCpu.toFixed(0)} µs, PostgreSQL ${sample.databaseCpu.toFixed(0)} µs${sample.failures ? `  ${sample.failures} failures` : ''}`,
-          );
+      for (const connections of levels) {
+        // Warmed right before its rounds: the other endpoints' loads in between would leave it colder.
+        for (const server of servers) await load(server, endpoint, mode, warmupAt(connections), connections);
+        for (let round = 0; round < rounds; round++) {
+          // Rotated every round, so drift hits every server alike.
+          const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
+          for (const server of order) {
+            const sample = await load(server, endpoint, mode, duration, connections);
+            const key = `${connections}/${endpoint}/${server.name}`;
+            samples.set(key, [...(samples.get(key) ?? []), sample]);
+            log(
+              `c${String(connections).padEnd(3)} ${endpoint.padEnd(8)} ${server.name.padEnd(8)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${sample.p99.toFixed(1).padStart(5)} ms  ` +
+                `CPU/request: server ${sample.serverCpu.toFixed(0)} µs, PostgreSQL ${sample.databaseCpu.toFixed(0)} µs${sample.failures ? `  ${sample.failures} failures` : ''}`,
+            );
+          }
         }
       }
     }
+    const afterLoad = new Map<ServerName, { rss: number; peak: number }>();
+    for (const server of servers) afterLoad.set(server.name, await rssOf(server.child.pid));
 
-    const rows = selected.map((endpoint) => {
-      const a = samples.get(`${endpoint}/raw`)!;
-      const b = samples.get(`${endpoint}/fastrest`)!;
-      const rawRps = median(a.map((s) => s.rps));
-      const fastRps = median(b.map((s) => s.rps));
-      const failures = [...a, ...b].reduce((n, s) => n + s.failures, 0);
-      const cpu = (samples: Sample[]) => `${median(samples.map((s) => s.serverCpu)).toFixed(0)} + ${median(samples.map((s) => s.databaseCpu)).toFixed(0)}`;
-      return { endpoint, rawRps, fastRps, ratio: fastRps / rawRps, rawP99: median(a.map((s) => s.p99)), fastP99: median(b.map((s) => s.p99)), rawCpu: cpu(a), fastCpu: cpu(b), failures };
-    });
+    const names = servers.map((s) => s.name);
+    const of = (connections: number, endpoint: Endpoint, server: ServerName) => samples.get(`${connections}/${endpoint}/${server}`) ?? [];
+    const med = (list: Sample[], pick: (s: Sample) => number) => median(list.map(pick));
+    const rows: string[] = [];
+    let failures = 0;
+    for (const connections of levels) {
+      for (const endpoint of selected) {
+        const rps = names.map((n) => med(of(connections, endpoint, n), (s) => s.rps));
+        const fast = rps[names.indexOf('fastrest')]!;
+        const ratios = baselines.map((b) => {
+          const ratio = fast / rps[names.indexOf(b)]!;
+          return `${ratio.toFixed(2)}x${b === 'minimal' && ratio < TARGET ? ' (missed)' : ''}`;
+        });
+        const p99 = names.map((n) => med(of(connections, endpoint, n), (s) => s.p99).toFixed(1));
+        const cpu = names.map((n) => `${med(of(connections, endpoint, n), (s) => s.serverCpu).toFixed(0)} + ${med(of(connections, endpoint, n), (s) => s.databaseCpu).toFixed(0)}`);
+        failures += names.reduce((sum, n) => sum + of(connections, endpoint, n).reduce((f, s) => f + s.failures, 0), 0);
+        rows.push(`| ${connections} | ${endpoint} | ${rps.map((r) => r.toFixed(0)).join(' | ')} | ${ratios.join(' | ')} | ${p99.join(' / ')} | ${cpu.join(' / ')} |`);
+      }
+    }
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    const footprint = servers.map((server) => {
+      const after = afterLoad.get(server.name)!;
+      return `| ${server.name} | ${server.startupMs.toFixed(0)} | ${server.startupCpuMs.toFixed(0)} | ${MiB(server.idleRss)} | ${MiB(after.rss)} | ${MiB(after.peak)} | ${(after.rss / server.idleRss).toFixed(2)}x |`;
+    });
+    const loadSeconds = selected.length * levels.reduce((sum, level) => sum + warmupAt(level) + rounds * duration, 0);
     const lines = [
-      `Node ${process.version}, ${availableParallelism()} cores (${cpu.trim()}), PostgreSQL at ${new URL(serverUrl).host}, ${BOOKS.toLocaleString('en')} books.`,
-      `autocannon: ${connections} connections, ${rounds} runs of ${duration} s per server and endpoint (after ${warmup} s of warm-up), medians.`,
-      `list = ${listMeaning}; retrieve = GET /api/books/<random id>/; create = POST /api/books/ (a unique valid ISBN each).`,
+      `Node ${process.version}, ${availableParallelism()} cores (${cpu.trim()}), load average ${(await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ').slice(0, 3).join(' ')} at the end, PostgreSQL at ${new URL(serverUrl).host}, ${BOOKS.toLocaleString('en')} books.`,
+      `${loader}: ${rounds} runs of ${duration} s per server, endpoint and connection level (after ${warmup} s of warm-up at ${levels[0]} connections, ${warmupAt(levels.at(-1)!)} s at the others), medians.`,
+      `list = ${listMeaning}; retrieve = GET /api/books/<random id>/; create = POST /api/books/ (a unique valid ISBN each). Target: fastrest >= ${TARGET}x minimal.`,
       '',
-      '| endpoint | raw req/s | fastrest req/s | ratio | target | raw p99 ms | fastrest p99 ms | raw CPU µs/req (server + PG) | fastrest CPU µs/req (server + PG) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.map(
-        (r) =>
-          `| ${r.endpoint} | ${r.rawRps.toFixed(0)} | ${r.fastRps.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${targets[r.endpoint].toFixed(2)}x${r.ratio >= targets[r.endpoint] ? '' : ' (missed)'} | ${r.rawP99} | ${r.fastP99} | ${r.rawCpu} | ${r.fastCpu} |`,
-      ),
+      `| connections | endpoint | ${names.map((n) => `${n} req/s`).join(' | ')} | ${baselines.map((b) => `fastrest / ${b}`).join(' | ')} | p99 ms (${names.join(' / ')}) | CPU µs/req, server + PG (${names.join(' / ')}) |`,
+      `| ---: | --- | ${names.map(() => '---:').join(' | ')} | ${baselines.map(() => '---:').join(' | ')} | ---: | ---: |`,
+      ...rows,
+      '',
+      `Footprint (PostgreSQL, migrations applied; RSS after load: at the end of about ${loadSeconds} s of load on each server):`,
+      '',
+      '| server | start-up to first 200 ms | CPU ms to first 200 | idle RSS MiB | RSS after load MiB | peak RSS MiB | after load / idle |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...footprint,
     ];
-    const failures = rows.reduce((n, r) => n + r.failures, 0);
     if (failures) lines.push('', `WARNING: ${failures} requests failed (errors or non-2xx answers): the figures are not comparable.`);
     const report = lines.join('\n');
     console.log(report);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Startup figures of `npm start` (node src/library/main.ts), each the median of RUNS runs:
+# Startup figures of `npm start` (node --liftoff-only src/library/main.ts), each the median of RUNS runs:
 #   - cold start: from spawning the process to the first 200 on /api/books/
 #       pglite-fresh     embedded PGlite, a new data folder (initdb, migrations, seeding)
 #       pglite-existing  embedded PGlite, a folder a previous start already set up
@@ -40,7 +40,7 @@ cpu_ms() { awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 
 start_once() {
   local start elapsed cpu rss
   start=$(now_ms)
-  env -u DATABASE_URL -u DATA_DIR HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn "$@" "$NODE" src/library/main.ts >"$work/server.log" 2>&1 &
+  env -u DATABASE_URL -u DATA_DIR HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn "$@" "$NODE" --liftoff-only src/library/main.ts >"$work/server.log" 2>&1 &
   server_pid=$!
   until [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL" || true)" == 200 ]]; do
     if ! kill -0 "$server_pid" 2>/dev/null; then echo "the server exited:" >&2; cat "$work/server.log" >&2; exit 1; fi

@@ -366,6 +366,20 @@ t.test('sessions end when the password changes, and tampered cookies are ignored
   t.equal((await browser.request('GET', '/api/reading-lists/')).statusCode, 403);
 });
 
+t.test('verified basic credentials are remembered until the password changes', async (t) => {
+  const app = await library(t);
+  const user = await makeUser(app, { username: 'ivy' });
+  const get = (authorization: string) => app.inject({ method: 'GET', url: '/api/reading-lists/', headers: { authorization } });
+  t.equal((await get(basic('ivy'))).statusCode, 200);
+  t.equal((await get(basic('ivy'))).statusCode, 200, 'the remembered credentials still authenticate');
+  t.equal((await get(basic('ivy', 'not-the-password'))).statusCode, 403, 'other passwords are still checked');
+
+  const em = app.orm.em.fork();
+  await setPassword(em, (await em.findOneOrFail(User, { id: user.id })) as User, 'another-password-9');
+  t.equal((await get(basic('ivy'))).statusCode, 403, 'the old password no longer works once changed');
+  t.equal((await get(basic('ivy', 'another-password-9'))).statusCode, 200);
+});
+
 t.test('OpenAPI describes basic, token and cookie security, and each operation says which it takes', async (t) => {
   const app = await library(t);
   const doc = app.swagger() as any;

@@ -5,11 +5,12 @@
  * enforced on unsafe methods), HTTP Basic and tokens (`Token <key>` or `Bearer <key>`).
  */
 import '@fastify/cookie';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { enforceCsrf } from './auth/csrf.ts';
 import type { AuthConfig } from './auth/config.ts';
 import type { User } from './auth/models.ts';
-import { checkCredentials, findToken, findTokenRow, readTokenRows, sessionUser, type TokenRow } from './auth/users.ts';
+import { checkCredentials, findToken, findUser, findTokenRow, readTokenRows, sessionUser, type TokenRow } from './auth/users.ts';
 import { readerOf } from './orm.ts';
 import { AuthenticationFailed } from './exceptions.ts';
 import { LazyUser, type AuthResult, type Authenticator } from './views.ts';
@@ -108,10 +109,33 @@ export class BasicAuthentication extends BaseAuthentication {
     return this.authenticateCredentials(request, username, password);
   }
 
+  /**
+   * Seconds a verified username and password are remembered, so repeated requests skip the scrypt
+   * hash (about 100 ms of CPU each under load); `0` verifies every request. An entry holds only an
+   * HMAC of the credentials under a per-process key and the password hash it was checked against,
+   * so changing the password ends it at once.
+   */
+  verifiedCacheSeconds = 60;
+  /** Most credentials remembered; the oldest go first. */
+  verifiedCacheSize = 1000;
+  readonly #verified = new Map<string, { hash: string; expires: number }>();
+  readonly #cacheKey = randomBytes(32);
+
   /** Checks a username and password (DRF's `authenticate_credentials`). */
   async authenticateCredentials(request: FastifyRequest, username: string, password: string): Promise<AuthResult> {
+    const key = this.verifiedCacheSeconds > 0 ? createHmac('sha256', this.#cacheKey).update(username).update('\0').update(password).digest('base64') : null;
+    const cached = key === null ? undefined : this.#verified.get(key);
+    if (cached && cached.expires > Date.now()) {
+      const user = await findUser(request.em, username);
+      if (user && user.password === cached.hash) return { user: requireActive(user), auth: null };
+    }
+    if (cached) this.#verified.delete(key!);
     const user = await checkCredentials(request.em, username, password);
     if (!user) throw new AuthenticationFailed('Invalid username/password.');
+    if (key !== null) {
+      this.#verified.set(key, { hash: user.password, expires: Date.now() + this.verifiedCacheSeconds * 1000 });
+      if (this.#verified.size > this.verifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!);
+    }
     return { user: requireActive(user), auth: null };
   }
 

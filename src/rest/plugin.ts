@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { buildValidator } from './ajv.ts';
+import { buildSerializer, buildValidator } from './ajv.ts';
 import { exceptionHandler, NotFound } from './exceptions.ts';
 import { DatabaseUnavailable, isDatabaseUnavailable } from './orm.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -26,7 +26,7 @@ export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServ
     ...timeoutOptions(resolved),
     bodyLimit: resolved.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true },
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } },
     ajv: {
       customOptions: {
         allErrors: true,

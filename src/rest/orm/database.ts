@@ -19,6 +19,8 @@ import { replicaAwareEntityManager, replicaConnections } from './replicas.ts';
 export interface DatabaseOptions {
   /** A `postgres://` URL; when absent, the embedded PGlite database is used. */
   url?: string;
+  /** PGlite's `shared_buffers` (default `16MB`, PostgreSQL's is 128MB): the embedded database's page cache. */
+  pgliteSharedBuffers?: string;
   /** PGlite's data folder, or `memory://` for a throw-away database. */
   dataDir?: string;
   entities: EntitySchema<any, any>[];
@@ -79,7 +81,12 @@ async function connect(options: DatabaseOptions): Promise<MikroORM> {
     const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
     const dataDir = options.dataDir ?? 'memory://';
     if (!dataDir.startsWith('memory:')) await mkdir(dirname(dataDir), { recursive: true });
-    return PgliteORM.init({ ...common, dbName: dataDir });
+    // PostgreSQL's default 128 MB of shared buffers become touched WASM memory as the cache fills; an
+    // embedded database is small, and 16 MB keeps the process's RSS about 200 MiB lower (docs/performance.md).
+    // PGlite's own defaults are kept (it is @mikro-orm/pglite's dependency; without it in reach, they are left alone).
+    const defaults = await import('@electric-sql/pglite').then((m) => (m.PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams, () => undefined);
+    const startParams = defaults && [...defaults, '-c', `shared_buffers=${options.pgliteSharedBuffers ?? '16MB'}`];
+    return PgliteORM.init({ ...common, dbName: dataDir, ...(startParams ? { driverOptions: { startParams } } : {}) });
   }
   const { MikroORM: PostgresORM, EntityManager: PostgresEntityManager } = await import('@mikro-orm/postgresql');
   const replicated = options.replicaUrls?.length
