@@ -20,6 +20,8 @@ export interface LibraryConfig {
   /** Give an empty database the sample books (default true). */
   seed: boolean;
   logLevel: string;
+  /** NODE_ENV=production: JSON logs and no start-up banner. */
+  production: boolean;
   /** Honour X-Forwarded-* from a proxy in front of the app. */
   trustProxy: boolean;
   /** SHUTDOWN_GRACE: milliseconds a SIGTERM waits for requests in flight (default: the framework's, 10 s). */
@@ -51,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LibraryConfig 
     migrateOnStart: truthy(env['MIGRATE_ON_START'], true),
     seed: truthy(env['SEED'], true),
     logLevel: env['LOG_LEVEL'] || 'info',
+    production: env['NODE_ENV'] === 'production',
     trustProxy: truthy(env['TRUST_PROXY'], false),
     shutdownGrace: env['SHUTDOWN_GRACE'] ? Number(env['SHUTDOWN_GRACE']) : undefined,
   };

@@ -307,5 +307,27 @@ export async function registerOpenApi(app: FastifyInstance, settings: Readonly<R
   app.get(settings.openapiPath, { schema: { hide: true } }, async () => app.swagger());
   const yamlPath = settings.openapiPath.replace(/\.json$/, '') + '.yaml';
   app.get(yamlPath, { schema: { hide: true } }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(openApiYaml(app.swagger())));
-  await app.register(swaggerUi, { routePrefix: settings.docsPath, uiConfig: { deepLinking: true, persistAuthorization: true } });
+  // Swagger UI loads `./json` unless a config document names another URL: the one served here names
+  // the document's own address, so the explore box shows the URL the app promotes.
+  const configPath = `${settings.docsPath.replace(/\/$/, '')}/swagger-config.json`;
+  app.get(configPath, { schema: { hide: true } }, async () => ({ url: settings.openapiPath }));
+  await app.register(swaggerUi, {
+    routePrefix: settings.docsPath,
+    uiConfig: { deepLinking: true, persistAuthorization: true, configUrl: configPath },
+    // The plugin writes the title into the page unescaped.
+    theme: { title: escapeXml(settings.title) },
+    logo: { type: 'image/svg+xml', content: titleLogo(settings.title) },
+  });
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The top bar's logo: the app's title as white text (in place of the stock Fastify logo). */
+function titleLogo(title: string): string {
+  const escaped = escapeXml(title);
+  const width = Math.max(40, Math.ceil(title.length * 13));
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="40" viewBox="0 0 ${width} 40" role="img" aria-label="${escaped}">` +
+    `<text x="0" y="28" font-family="sans-serif" font-size="22" font-weight="bold" fill="#fff">${escaped}</text></svg>`
+  );
 }

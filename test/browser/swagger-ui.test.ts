@@ -1,7 +1,8 @@
 /**
  * Swagger UI at /docs in a real browser (headless Chromium through playwright-core, no browser
  * download): deep links open an operation, Basic credentials are authorized once (and persist),
- * and "Try it out" then "Execute" lists and creates books against the app itself.
+ * "Try it out" then "Execute" lists and creates books against the app itself, and the top bar
+ * shows the app's title and the document's URL.
  */
 import { existsSync } from 'node:fs';
 import t from 'tap';
@@ -90,6 +91,20 @@ t.test('Swagger UI tries out the Library operations', { skip: existsSync(CHROMIU
     const refused = await tryOut('books', 'createBook', { title: 'Bad', author: 'Grace Hopper', isbn: '123' });
     t.equal(refused.status, '400');
     t.match(refused.text, /isbn/);
+  });
+
+  await t.test('the top bar shows the app\'s title and the explore box the URL of /openapi.json', async (t) => {
+    await page.goto('about:blank');
+    await page.goto(`${base}/docs/`);
+    await page.locator('#operations-books-listBooks').waitFor();
+    t.equal(await page.title(), 'The Library');
+    t.match(await page.locator('.topbar input.download-url-input').inputValue(), /\/openapi\.json$/);
+    const logo = page.locator('.topbar .topbar-wrapper a.link img');
+    t.match(await logo.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
+    const svg = Buffer.from((await logo.getAttribute('src'))!.split(',')[1]!, 'base64').toString('utf8');
+    t.match(svg, />The Library</, 'the logo is the title');
+    const drawn = await logo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+    t.ok(drawn > 0, 'and the browser draws it');
   });
 
   await t.test('the page raised no script error', async (t) => {

@@ -178,7 +178,7 @@ async function lifecycle(t: Test, env: Record<string, string>) {
       t.teardown(() => agent.destroy());
       const before = server.output.length;
       const slow = slowPost(server, '/api/books/', inFlight, agent);
-      await server.until('the slow request to arrive', () => /"method":"POST"/.test(server.output.slice(before)));
+      await server.until('the slow request to arrive', () => /"method": ?"POST"/.test(server.output.slice(before)));
       server.child.kill('SIGTERM');
       await server.until('the server to start closing', () => server.output.includes('closing: finishing in-flight requests'));
       await t.rejects(fetch(`${server.base}/health`), 'a new connection is refused while closing');
@@ -206,6 +206,32 @@ async function lifecycle(t: Test, env: Record<string, string>) {
     t.equal(code, 0);
   });
 }
+
+t.test('outside production, npm start prints a banner with the addresses, the database and the next step, and readable logs', async (t) => {
+  const server = await startServer(t, { DATA_DIR: 'memory://', NODE_ENV: 'development' });
+  await server.until('the banner', () => server.output.includes('Migrations:'));
+  const { base, output } = server;
+  t.match(output, 'The Library is running.');
+  for (const [label, path] of [['Website', '/'], ['Browsable API', '/api/'], ['API docs', '/docs'], ['Log in', '/api-auth/login/']]) {
+    t.match(output, new RegExp(`^  ${label}: +${base.replace(/[.]/g, '\\.')}${path}$`, 'm'), `${label}: ${base}${path}`);
+  }
+  t.match(output, /^ {2}Database: +embedded PGlite in memory:\/\/$/m);
+  t.match(output, /^ {2}Migrations: +\d+ applied now$/m);
+  t.match(output, 'No user yet: run "npm run createsuperuser" to make the first account, then log in.');
+  t.match(output, /INFO.*Server listening at/, 'log lines are for people');
+  t.notMatch(output, /^\{"level"/m, 'not JSON');
+  t.equal((await server.stop()).code, 0);
+});
+
+t.test('with NODE_ENV=production, npm start logs JSON lines only, without the banner', async (t) => {
+  const server = await startServer(t, { DATA_DIR: 'memory://', NODE_ENV: 'production' });
+  t.equal((await server.stop()).code, 0);
+  await server.closed;
+  const lines = server.output.split('\n').filter(Boolean);
+  t.ok(lines.length > 3);
+  for (const line of lines) t.doesNotThrow(() => JSON.parse(line), line);
+  t.notMatch(server.output, 'The Library is running.');
+});
 
 t.test('npm start on embedded PGlite in a data folder', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fastrest-main-'));

@@ -217,11 +217,25 @@ t.test('Swagger UI is served by the app itself', async (t) => {
 
   await t.test('the document Swagger UI loads is the one at /openapi.json', async (t) => {
     const initializer = (await client.get('/docs/static/swagger-initializer.js')).body;
-    const relative = initializer.match(/url: resolveUrl\('([^']+)'\)/)?.[1];
-    t.equal(relative, './json');
-    const loaded = await client.get(new URL(relative!, 'http://localhost/docs/').pathname);
-    t.equal(loaded.statusCode, 200);
-    t.same(loaded.data, openapi);
+    const configUrl = initializer.match(/"configUrl":"([^"]+)"/)?.[1];
+    t.equal(configUrl, '/docs/swagger-config.json', 'Swagger UI reads its config document first');
+    const config = await client.get(configUrl!);
+    t.equal(config.statusCode, 200);
+    t.same(config.data, { url: '/openapi.json' }, 'which names the URL the README promotes, not /docs/json');
+    t.same((await client.get(config.data.url)).data, openapi);
+  });
+
+  await t.test('the page has the app\'s title and its top bar shows it in place of the Fastify logo', async (t) => {
+    const html = (await client.get('/docs/')).body;
+    t.equal(html.match(/<title>([^<]*)<\/title>/)?.[1], 'The Library');
+    const initializer = (await client.get('/docs/static/swagger-initializer.js')).body;
+    const logo = initializer.match(/img\.src = 'data:image\/svg\+xml;base64,([^']+)'/)?.[1];
+    t.ok(logo, 'a logo of its own');
+    const svg = Buffer.from(logo!, 'base64').toString('utf8');
+    t.match(svg, />The Library<\/text>/);
+    const fastify = await readFile(join(root, 'node_modules/@fastify/swagger-ui/static/logo.svg'), 'utf8');
+    t.not(svg, fastify);
+    t.notMatch(svg, /Adobe Illustrator/, 'not the stock logo');
   });
 });
 

@@ -1,5 +1,7 @@
 import t from 'tap';
+import { Author, Book } from '../../src/library/entities.ts';
 import { sampleBooks, seedIfEmpty } from '../../src/library/seed.ts';
+import { BOOKS_PER_PAGE } from '../../src/library/website.ts';
 import { basic, makeUser } from '../auth-helpers.ts';
 import { isbn, libraryApp } from '../helpers.ts';
 
@@ -135,5 +137,74 @@ t.test('the website shows the books of the Library as HTML pages', async (t) => 
     t.equal(res.headers['content-type'], 'text/css; charset=utf-8');
     t.match(res.headers['cache-control'], /max-age=\d+/);
     t.match(res.body, /[a-z.#][^{]*\{[^}]*:[^}]*\}/, 'the body is CSS rules');
+  });
+});
+
+t.test('"All books" searches by title or author and pages through many books', async (t) => {
+  const { app, client } = await libraryApp(t);
+  const em = app.orm.em.fork();
+  const knuth = em.create(Author, { name: 'Donald Knuth', bio: 'Author of <TAOCP>.', birthYear: 1938 });
+  const other = em.create(Author, { name: 'Many Hands', bio: '' });
+  em.create(Book, { title: 'The Art of Computer Programming', subtitle: 'Volume 1', author: knuth, isbn: isbn(9000) });
+  em.create(Book, { title: 'Literate Programming', author: knuth, isbn: isbn(9001) });
+  for (let i = 0; i < 43; i++) em.create(Book, { title: `Volume ${String(i).padStart(2, '0')} 100%_done`, author: other, isbn: isbn(9100 + i) });
+  await em.flush();
+
+  await t.test('the first page shows 20 books, the count of all and a link to the next page', async (t) => {
+    const res = await client.get('/');
+    t.equal(rowsOf(res.body).length, BOOKS_PER_PAGE);
+    t.equal(text(first(res.body, /<p class="count">([\s\S]*?)<\/p>/) ?? ''), '45 books');
+    t.equal(text(first(res.body, /<span class="page">([\s\S]*?)<\/span>/) ?? ''), 'Page 1 of 3');
+    t.notMatch(res.body, /rel="prev"/);
+    t.equal(decode(first(res.body, /<a rel="next" href="([^"]*)"/) ?? ''), '/?page=2');
+  });
+
+  await t.test('the last page has the rest and leads back; a page past the end is a 404', async (t) => {
+    const res = await client.get('/?page=3');
+    t.equal(rowsOf(res.body).length, 5);
+    t.equal(decode(first(res.body, /<a rel="prev" href="([^"]*)"/) ?? ''), '/?page=2');
+    t.notMatch(res.body, /rel="next"/);
+    for (const page of ['4', '0', 'x', '-1']) t.equal((await client.get(`/?page=${page}`)).statusCode, 404, page);
+  });
+
+  await t.test('a search matches titles and author names, case-insensitively, and keeps the search across pages', async (t) => {
+    const byAuthor = await client.get('/?q=knuth');
+    t.same(rowsOf(byAuthor.body).map((cells) => text(cells[0]!)), ['Literate Programming', 'The Art of Computer Programming']);
+    t.equal(text(first(byAuthor.body, /<p class="count">([\s\S]*?)<\/p>/) ?? ''), '2 books match "knuth"');
+    t.match(byAuthor.body, '<input type="search" id="q" name="q" value="knuth">', 'the box keeps the search');
+    const byTitle = await client.get('/?q=VOLUME');
+    t.equal(text(first(byTitle.body, /<p class="count">([\s\S]*?)<\/p>/) ?? ''), '43 books match "VOLUME"');
+    t.equal(decode(first(byTitle.body, /<a rel="next" href="([^"]*)"/) ?? ''), '/?q=VOLUME&page=2');
+    const wildcards = await client.get(`/?q=${encodeURIComponent('100%_')}`);
+    t.equal(rowsOf(wildcards.body).length, 20, '% and _ are taken literally');
+    t.equal(rowsOf((await client.get(`/?q=${encodeURIComponent('0%d')}`)).body).length, 0);
+    const none = await client.get(`/?q=${encodeURIComponent('<b>nothing</b>')}`);
+    t.equal(none.statusCode, 200);
+    t.notMatch(none.body, /<b>/, 'the search is escaped');
+    t.match(text(first(none.body, /<p class="empty">([\s\S]*?)<\/p>/) ?? ''), 'No book matches "<b>nothing</b>".');
+  });
+
+  await t.test('an author links to a page of their books', async (t) => {
+    const row = rowsOf((await client.get('/?q=literate')).body)[0]!;
+    const href = first(row[2]!, /href="([^"]*)"/);
+    t.equal(href, `/authors/${knuth.id}/`);
+    const res = await client.get(href!);
+    t.equal(res.statusCode, 200);
+    t.equal(first(res.body, /<title>([^<]*)<\/title>/), 'Donald Knuth · The Library');
+    t.match(res.body, '<p class="bio">Author of &lt;TAOCP&gt;.</p>');
+    const titles = [...res.body.matchAll(/<li><a href="\/books\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1]);
+    t.same(titles, ['Literate Programming', 'The Art of Computer Programming']);
+    t.match(res.body, `<a href="/api/authors/${knuth.id}/">This author in the API</a>`);
+    const book = (await client.get(first(row[0]!, /href="([^"]*)"/)!)).body;
+    t.match(book, `<dd><a href="/authors/${knuth.id}/">Donald Knuth</a></dd>`, 'a book page links to its author');
+    for (const id of ['999999', 'abc', '0']) t.equal((await client.get(`/authors/${id}/`)).statusCode, 404, id);
+  });
+
+  await t.test('every page names the icon, served at /favicon.ico', async (t) => {
+    t.match((await client.get('/')).body, '<link rel="icon" href="/favicon.ico" sizes="32x32">');
+    const res = await client.get('/favicon.ico');
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['content-type'], 'image/x-icon');
+    t.same([...res.rawPayload.subarray(0, 4)], [0, 0, 1, 0], 'an ICO file');
   });
 });
