@@ -135,7 +135,7 @@ export class SimpleRouter {
       addSecuritySchemes(app, registration.viewset.authenticationClasses ?? []);
       const paginator = registration.viewset.paginationFor(app.restSettings);
       if (paginator) {
-        const paged = [registration.viewset.serializer, ...registration.viewset.getExtraActions().flatMap((extra) => pageOf(extra.response) ?? [])];
+        const paged = [registration.viewset.serializerFor('list'), ...registration.viewset.getExtraActions().flatMap((extra) => pageOf(extra.response) ?? [])];
         for (const serializer of new Set(paged)) addSharedSchema(app, paginator.getResponseSchema(serializer.schemas.response.$id));
       }
       for (const route of this.getRoutes(registration.viewset)) this.installRoute(app, prefix, registration, route);
