@@ -33,7 +33,7 @@ t.test('JSONRenderer on the Library', async (t) => {
 
   await t.test('lists and errors pretty-print too', async (t) => {
     const list = await client.get('/api/books/', { headers: { accept: 'application/json; indent=2' } });
-    t.match(list.body, /^\[\n {2}\{\n {4}"/);
+    t.match(list.body, /^\{\n {2}"count": \d+,\n {2}"next"/);
     const missing = await client.get('/api/books/99999/', { headers: { accept: 'application/json; indent=4' } });
     t.equal(missing.statusCode, 404);
     t.equal(missing.body, '{\n    "detail": "Not found."\n}');
