@@ -179,7 +179,7 @@ t.test('related objects read as primary keys, slugs, URLs and nested objects', a
   });
   const list = await client.get('/api/albums/');
   t.same(list.data.results.find((a: { id: number }) => a.id === albumId), res.data, 'a list shows the same representation as an item');
-  const tracks = (await client.get('/api/tracks/')).data as { id: number; album: unknown }[];
+  const tracks = (await client.get('/api/tracks/')).data.results as { id: number; album: unknown }[];
   t.same(
     [album.id, ...trackIds].map((id) => tracks.find((track) => track.id === id)!.album),
     [null, albumId, albumId],
