@@ -111,7 +111,7 @@ t.test('a renderer that is not the JSON fast path (the browsable API seam)', asy
     t.equal(res.body, '<!doctype html><h1>Books</h1><p>200</p>');
     t.equal(page.seen.length, 1);
     const { data, context } = page.seen[0]!;
-    t.match(data, [{ id: created.data.id, title: 'Seam' }]);
+    t.match(data, { count: 1, results: [{ id: created.data.id, title: 'Seam' }] });
     t.equal(context.view, view);
     t.equal(context.status, 200);
     t.equal(context.mediaType, 'text/html');
