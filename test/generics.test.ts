@@ -129,10 +129,10 @@ t.test('the queryset is per request: other rows are not listed and are 404 on it
   t.equal(created.data.team, 'red', 'performCreate sets what the client may not send');
   const gemini = await client.post('/api/projects/', { name: 'Gemini', team: 'red' }, blue);
   t.same(
-    (await client.get('/api/projects/', red)).data.map((p: { name: string }) => p.name),
+    (await client.get('/api/projects/', red)).data.results.map((p: { name: string }) => p.name),
     ['Apollo'],
   );
-  t.same((await client.get('/api/projects/', blue)).data, [{ id: gemini.data.id, name: 'Gemini', team: 'blue' }], 'a read-only field sent is ignored');
+  t.same((await client.get('/api/projects/', blue)).data.results, [{ id: gemini.data.id, name: 'Gemini', team: 'blue' }], 'a read-only field sent is ignored');
   for (const res of [
     await client.get(`/api/projects/${created.data.id}/`, blue),
     await client.patch(`/api/projects/${created.data.id}/`, { name: 'Stolen' }, blue),

@@ -14,6 +14,7 @@ import {
   ModelSerializer,
   PageNumberPagination,
   ReadOnlyModelViewSet,
+  resolveSettings,
   serverOptions,
   type AnyQueryBuilder,
   type BasePagination,
@@ -60,7 +61,7 @@ class SortParam extends BaseFilterBackend {
 }
 
 /** A read-only Books viewset with the given paginator; it keeps what `toHtml` gave for the last list. */
-function books(pagination: BasePagination, filterBackends: BaseFilterBackend[] = [new TitleSearch()]) {
+function books(pagination: BasePagination | null | undefined, filterBackends: BaseFilterBackend[] = [new TitleSearch()]) {
   return new (class extends ReadOnlyModelViewSet<BookSerializer> {
     readonly serializer = new BookSerializer();
     override pagination = pagination;
@@ -69,7 +70,7 @@ function books(pagination: BasePagination, filterBackends: BaseFilterBackend[] =
 
     override async list(request: FastifyRequest): Promise<unknown> {
       const body = await super.list(request);
-      this.html = this.pagination.toHtml(request, this, body);
+      this.html = this.getPaginator(request)?.toHtml(request, this, body) ?? null;
       return body;
     }
   })();
@@ -243,13 +244,13 @@ t.test('page number defaults come from the settings of the app serving the reque
   const viewset = books(shared);
   const small = await appOn(t, db, { pageSize: 2 }, { pages: viewset });
   const large = await appOn(t, db, { pageSize: 10, maxPageSize: 12 }, { pages: viewset });
-  const none = await appOn(t, db, {}, { pages: viewset });
+  const none = await appOn(t, db, { pageSize: null }, { pages: viewset });
   t.equal((await small.client.get('/api/pages/')).data.results.length, 2);
   t.equal((await large.client.get('/api/pages/')).data.results.length, 10, 'the same paginator instance, another app');
   t.equal((await large.client.get('/api/pages/?page_size=99')).data.results.length, 12);
   t.equal((await small.client.get('/api/pages/?page_size=99')).data.results.length, 23, 'capped at the default maxPageSize of 100');
   const plain = await none.client.get('/api/pages/');
-  t.ok(Array.isArray(plain.data), 'without a page size the list is not paginated, as in DRF');
+  t.ok(Array.isArray(plain.data), 'with pageSize null the list is not paginated, as in DRF');
   t.equal(plain.data.length, 23);
   t.equal((await none.client.get('/api/pages/?page_size=4')).data.results.length, 4, 'unless the client asks for a page size');
   shared.pageSize = 3;
@@ -366,31 +367,28 @@ t.test('limit/offset pagination answers like DRF', async (t) => {
   });
 });
 
-t.test("the Library's book list stays a plain array unless ?limit= asks for a page", async (t) => {
+t.test("the Library's book list is one page of 20 by default, and ?limit= asks for another size", async (t) => {
   const { client, db } = await libraryApp(t);
-  await insertBooks(db, sampleRows(7));
-  const plain = await client.get('/api/books/');
-  t.ok(Array.isArray(plain.data));
-  t.equal(plain.data.length, 7);
+  await insertBooks(db, sampleRows(27));
+  const first = await client.get('/api/books/', host);
+  t.equal(first.data.count, 27);
+  t.equal(first.data.results.length, 20, 'the default pageSize is 20');
+  t.equal(first.data.next, 'http://api.test/api/books/?limit=20&offset=20');
   const page = await client.get('/api/books/?limit=2&offset=2', host);
-  t.equal(page.data.count, 7);
+  t.equal(page.data.count, 27);
   t.equal(page.data.next, 'http://api.test/api/books/?limit=2&offset=4');
   t.equal(page.data.previous, 'http://api.test/api/books/?limit=2');
   t.equal(page.data.results.length, 2);
-  t.ok(Array.isArray((await client.get('/api/books/?offset=3')).data), 'an offset alone does not paginate');
+  t.equal((await client.get('/api/books/?offset=25')).data.results.length, 2, 'an offset alone pages with the default limit');
 
   await insertBooks(db, [{ ...sampleRows(1, 50)[0]!, isbn: 'not-an-isbn' }]);
-  const stored = await client.get('/api/books/');
+  const stored = await client.get('/api/books/?offset=27');
   t.equal(stored.statusCode, 200, 'a row stored outside the API that breaks a documented constraint is still listed');
-  t.equal(stored.data.at(-1).isbn, 'not-an-isbn');
-  t.equal((await client.get('/api/books/?limit=1&offset=7')).data.results[0].isbn, 'not-an-isbn', 'in a page too');
+  t.equal(stored.data.results.at(-1).isbn, 'not-an-isbn');
 
   const doc = (await client.get('/openapi.json')).data;
   const list = doc.paths['/api/books/'].get;
-  t.same(list.responses[200].content['application/json'].schema.anyOf, [
-    { type: 'array', items: { $ref: '#/components/schemas/Book' } },
-    { $ref: '#/components/schemas/PaginatedBookList' },
-  ]);
+  t.same(list.responses[200].content['application/json'].schema, { $ref: '#/components/schemas/PaginatedBookList' });
   t.match(
     list.parameters.filter((p: Json) => ['limit', 'offset'].includes(p.name)),
     [
@@ -398,6 +396,47 @@ t.test("the Library's book list stays a plain array unless ?limit= asks for a pa
       { in: 'query', name: 'offset', required: false, schema: { type: 'integer', minimum: 0 } },
     ],
   );
+});
+
+t.test('lists are bounded by default: the defaultPaginationClass pages every view that sets no pagination', async (t) => {
+  const db = await seededDatabase(t, sampleRows(130));
+  const unset = books(undefined);
+  const optedOut = books(null);
+  const defaults = await appOn(t, db, {}, { unset, optedOut });
+  const page = await defaults.client.get('/api/unset/');
+  t.equal(page.data.count, 130);
+  t.equal(page.data.results.length, 20, 'the default page size is 20');
+  t.equal((await defaults.client.get('/api/unset/?limit=1000')).data.results.length, 100, 'a client cannot exceed the maximum of 100');
+  t.equal((await defaults.client.get('/api/unset/?limit=100&offset=100')).data.results.length, 30);
+  const plain = await defaults.client.get('/api/optedOut/');
+  t.ok(Array.isArray(plain.data), 'pagination = null opts out: the plain, unbounded list');
+  t.equal(plain.data.length, 130);
+
+  const pages = await appOn(t, db, { defaultPaginationClass: new PageNumberPagination(), pageSize: 7, maxPageSize: 9 }, { unset: books(undefined) });
+  const numbered = await pages.client.get('/api/unset/?page=2', host);
+  t.equal(numbered.data.results.length, 7, 'the settings change the default paginator and its size');
+  t.equal(numbered.data.next, 'http://api.test/api/unset/?page=3');
+  t.equal((await pages.client.get('/api/unset/?page_size=50')).data.results.length, 9);
+  const doc = (await pages.client.get('/openapi.json')).data;
+  t.same(doc.paths['/api/unset/'].get.responses[200].content['application/json'].schema, { $ref: '#/components/schemas/PaginatedBookList' });
+
+  const unbounded = await appOn(t, db, { defaultPaginationClass: null }, { unset: books(undefined) });
+  t.equal((await unbounded.client.get('/api/unset/')).data.length, 130, 'defaultPaginationClass null leaves such lists unpaginated');
+  t.throws(() => resolveSettings({ defaultPaginationClass: {} as never }), { code: 'FASTREST_ERR_SETTINGS' });
+});
+
+t.test('every list of the Library shows the paginated envelope in OpenAPI', async (t) => {
+  const { client } = await libraryApp(t);
+  const doc = (await client.get('/openapi.json')).data;
+  const lists = Object.entries(doc.paths as Record<string, Json>).filter(([, item]) => item.get && /^(list|books)/.test(item.get.operationId));
+  t.same(lists.map(([path]) => path).sort(), ['/api/authors/', '/api/authors/{id}/books/', '/api/books/', '/api/reading-lists/']);
+  for (const [path, item] of lists) {
+    const schema = item.get.responses[200].content['application/json'].schema;
+    t.match(schema, { $ref: /^#\/components\/schemas\/Paginated\w+List$/ }, path);
+    const envelope = doc.components.schemas[schema.$ref.split('/').at(-1)];
+    t.same(envelope.required, ['count', 'next', 'previous', 'results'], path);
+    t.same(item.get.parameters.filter((p: Json) => ['limit', 'offset'].includes(p.name)).length, 2, path);
+  }
 });
 
 t.test('cursor pagination pages by keyset with signed cursors', async (t) => {

@@ -222,8 +222,8 @@ t.test('reads go to the replica, and a request that wrote reads from the primary
     t.equal(created.statusCode, 201, 'the write goes to the primary (the token is read from the replica)');
     const { id } = created.json() as { id: number };
     t.equal((await app.inject({ url: `/api/books/${id}/` })).statusCode, 404, 'the retrieve reads the replica (direct path)');
-    const list = (await app.inject({ url: '/api/books/' })).json() as unknown[] | { count: number; results: unknown[] };
-    t.same(Array.isArray(list) ? list : list.results, [], 'the list reads the replica');
+    const list = (await app.inject({ url: '/api/books/' })).json() as { count: number; results: unknown[] };
+    t.same(list.results, [], 'the list reads the replica');
     if (pair.catchUp) {
       await pair.catchUp();
       t.equal((await app.inject({ url: `/api/books/${id}/` })).statusCode, 200, 'once replayed, the replica has it');

@@ -160,10 +160,10 @@ t.test('extra action routes answer Allow, OPTIONS, HEAD and 405 like the others'
 });
 
 t.test('the action of a request picks the serializer, and its schemas', async (t) => {
-  t.same((await client.get('/api/notes/')).data[0], { id: 1, title: 'First' }, 'list uses the titles serializer');
+  t.same((await client.get('/api/notes/')).data.results[0], { id: 1, title: 'First' }, 'list uses the titles serializer');
   t.same((await client.get('/api/notes/1/')).data, { id: 1, title: 'First', body: '', pinned: false });
   const doc = (await client.get('/openapi.json')).data;
-  t.same(doc.paths['/api/notes/'].get.responses['200'].content['application/json'].schema, { type: 'array', items: { $ref: '#/components/schemas/NoteTitle' } });
+  t.same(doc.paths['/api/notes/'].get.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/PaginatedNoteTitleList' }, 'the list is paginated by default');
   t.same(doc.paths['/api/notes/'].post.responses['201'].content['application/json'].schema, { $ref: '#/components/schemas/Note' });
 });
 
@@ -203,7 +203,7 @@ t.test('a viewset serves only the actions it lists', async (t) => {
 });
 
 t.test('a read-only viewset refuses writes with 405', async (t) => {
-  const count = (await client.get('/api/read-only-notes/')).data.length;
+  const count = (await client.get('/api/read-only-notes/')).data.count;
   t.ok(count >= 3);
   const create = await client.post('/api/read-only-notes/', { title: 'Nope' });
   t.equal(create.statusCode, 405);
@@ -215,7 +215,7 @@ t.test('a read-only viewset refuses writes with 405', async (t) => {
     t.equal(res.headers['allow'], 'GET, HEAD, OPTIONS', method);
   }
   t.equal((await client.get('/api/read-only-notes/1/')).data.title, 'First', 'nothing changed');
-  t.equal((await client.get('/api/read-only-notes/')).data.length, count);
+  t.equal((await client.get('/api/read-only-notes/')).data.count, count);
 });
 
 t.test('extra actions that clash with other routes are setup errors', async (t) => {

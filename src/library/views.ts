@@ -1,20 +1,22 @@
 /**
  * The Library's API views.
  */
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { FastifyRequest } from 'fastify';
 import {
   action,
   and,
   FieldFilterBackend,
   IsAuthenticatedOrReadOnly,
-  LimitOffsetPagination,
-  many,
   ModelViewSet,
   OrderingFilter,
+  paginated,
+  paginatedList,
   SearchFilter,
   withMessage,
   type FilterFields,
   type OrderingFields,
+  type Page,
   type Permission,
   type SearchFields,
   type SerializerOutput,
@@ -38,8 +40,6 @@ export class BookViewSet extends ModelViewSet<BookSerializer> {
   };
   override searchFields: SearchFields<BookSerializer> = ['title', 'subtitle', 'author__name', '=isbn'];
   override orderingFields: OrderingFields<BookSerializer> = ['title', 'author__name', 'createdAt', 'id'];
-  /** `?limit=&offset=` pages the list; without `limit` it stays the plain array it always was. */
-  override pagination = new LimitOffsetPagination();
 }
 
 /** Authors of the Library, and each author's books at `/api/authors/{id}/books/`. */
@@ -57,17 +57,17 @@ export class AuthorViewSet extends ModelViewSet<AuthorSerializer> {
     action({
       name: 'books',
       detail: true,
-      response: many(this.bookSerializer),
+      response: paginated(this.bookSerializer),
       summary: "List an author's books",
       description: 'The books of one author, in the order they were added.',
       handler: (request) => this.books(request),
     }),
   ];
 
-  /** The books of the author of this route (a missing author is a 404). */
-  async books(request: FastifyRequest): Promise<SerializerOutput<BookSerializer>[]> {
+  /** One page of the books of the author of this route (a missing author is a 404). */
+  async books(request: FastifyRequest): Promise<Page<SerializerOutput<BookSerializer>>> {
     const author = (await this.getObject(request)) as { id: number };
-    const rows = await request.em.find(Book, { author: author.id }, { orderBy: { id: 'asc' } });
-    return (await this.represent(request, rows, this.bookSerializer)) as SerializerOutput<BookSerializer>[];
+    const qb = (request.em as SqlEntityManager).createQueryBuilder(Book).where({ author: author.id }).orderBy({ id: 'asc' });
+    return (await paginatedList(this, request, qb, this.bookSerializer)) as Page<SerializerOutput<BookSerializer>>;
   }
 }

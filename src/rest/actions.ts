@@ -19,15 +19,35 @@ export function many<S extends ModelSerializer>(serializer: S): ManyOf<S> {
   return { many: serializer };
 }
 
-/** What an action may declare as its body or response: a serializer, a list of one, a TypeBox schema, or `null` for none. */
-export type ActionSchema = ModelSerializer | ManyOf<ModelSerializer> | TSchema | null | undefined;
+/** A list of a serializer's objects paged by the view's paginator, as the list action's (see `paginatedList`). */
+export interface PaginatedOf<S extends ModelSerializer> {
+  readonly paginated: S;
+}
+
+/** Marks an action's response as a paginated list of `serializer`'s objects: the paginator's envelope in OpenAPI. */
+export function paginated<S extends ModelSerializer>(serializer: S): PaginatedOf<S> {
+  return { paginated: serializer };
+}
+
+/** One page of a list, as limit/offset and page-number paginators answer it (`count` absent with `count: 'none'`). */
+export interface Page<T> {
+  count?: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+/** What an action may declare as its body or response: a serializer, a list of one (paginated or not), a TypeBox schema, or `null` for none. */
+export type ActionSchema = ModelSerializer | ManyOf<ModelSerializer> | PaginatedOf<ModelSerializer> | TSchema | null | undefined;
 
 /** The static type a declared schema stands for. */
 export type ActionValue<T> = T extends null
   ? void
   : T extends ManyOf<infer S>
     ? SerializerOutput<S>[]
-    : T extends ModelSerializer
+    : T extends PaginatedOf<infer S>
+      ? Page<SerializerOutput<S>> | SerializerOutput<S>[]
+      : T extends ModelSerializer
       ? SerializerOutput<T>
       : T extends TSchema
         ? Static<T>
@@ -53,7 +73,7 @@ export interface ActionOptions<Q extends ActionSchema, R extends ActionSchema> {
   urlName?: string;
   /** The body: a serializer (its request schema) or a TypeBox schema. */
   request?: Q;
-  /** The success response: a serializer (one object), `many(serializer)`, a TypeBox schema, or `null` for a 204. */
+  /** The success response: a serializer (one object), `many(serializer)`, `paginated(serializer)`, a TypeBox schema, or `null` for a 204. */
   response?: R;
   /** The success status; 200, or 204 when the response is `null`. */
   status?: number;
@@ -124,6 +144,7 @@ export function schemaOfAction(declared: ActionSchema, part: 'request' | 'respon
   const ref = (s: ModelSerializer) => ({ $ref: `${(part === 'request' ? s.schemas.request : s.schemas.response).$id}#` });
   if (declared instanceof ModelSerializer) return ref(declared);
   if ('many' in declared && declared.many instanceof ModelSerializer) return { type: 'array', items: ref(declared.many) };
+  if ('paginated' in declared && declared.paginated instanceof ModelSerializer) return undefined;
   const schema = declared as Record<string, unknown>;
   return typeof schema['$id'] === 'string' ? { $ref: `${schema['$id']}#` } : schema;
 }
@@ -136,6 +157,7 @@ export function schemasOfAction(extra: Pick<ExtraAction, 'request' | 'response'>
     if (declared === null || declared === undefined) continue;
     if (declared instanceof ModelSerializer) serializers.push(declared);
     else if ('many' in declared && declared.many instanceof ModelSerializer) serializers.push(declared.many);
+    else if ('paginated' in declared && declared.paginated instanceof ModelSerializer) serializers.push(declared.paginated);
     else if (typeof (declared as { $id?: unknown }).$id === 'string') named.push(declared as Record<string, unknown> & { $id: string });
   }
   return { serializers, named };
@@ -157,5 +179,12 @@ export function specOfAction(extra: ExtraAction, method: HttpMethod, subject: st
     ...(bodySchema ? { bodySchema } : {}),
     ...(responseSchema ? { responseSchema } : {}),
     ...(extra.description ? { description: extra.description } : {}),
+    ...(pageOf(extra.response) ? { page: pageOf(extra.response)! } : {}),
   };
+}
+
+/** The serializer of a `paginated(serializer)` response, else `undefined`. */
+export function pageOf(declared: ActionSchema): ModelSerializer | undefined {
+  if (declared === null || declared === undefined || declared instanceof ModelSerializer) return undefined;
+  return 'paginated' in declared && declared.paginated instanceof ModelSerializer ? declared.paginated : undefined;
 }

@@ -5,6 +5,7 @@
  */
 import { SetupError } from './exceptions.ts';
 import { DefaultContentNegotiation } from './negotiation.ts';
+import { BasePagination, LimitOffsetPagination } from './pagination.ts';
 import { FormParser, JSONParser, MultiPartParser } from './parsers.ts';
 import { BrowsableAPIRenderer, JSONRenderer } from './renderers/index.ts';
 import { timeoutSettings } from './lifecycle.ts';
@@ -28,7 +29,8 @@ export const defaultSettings: Readonly<RestSettings> = Object.freeze({
   defaultParserClasses: Object.freeze([new JSONParser(), new FormParser(), new MultiPartParser()]),
   defaultContentNegotiationClass: new DefaultContentNegotiation(),
   urlFormatOverride: 'format',
-  pageSize: null,
+  defaultPaginationClass: new LimitOffsetPagination(),
+  pageSize: 20,
   maxPageSize: 100,
   defaultAuthenticationClasses: [],
   defaultPermissionClasses: [],
@@ -43,6 +45,9 @@ export function resolveSettings(user: Partial<RestSettings> = {}): Readonly<Rest
   const merged: RestSettings = { ...defaultSettings, ...user };
   if (merged.pageSize !== null && (!Number.isInteger(merged.pageSize) || merged.pageSize < 1)) {
     throw new SetupError('FASTREST_ERR_SETTINGS', `pageSize must be a positive integer or null, got ${merged.pageSize}`);
+  }
+  if (merged.defaultPaginationClass !== null && !(merged.defaultPaginationClass instanceof BasePagination)) {
+    throw new SetupError('FASTREST_ERR_SETTINGS', 'defaultPaginationClass must be a paginator instance (e.g. new PageNumberPagination()) or null');
   }
   if (!Number.isInteger(merged.maxPageSize) || merged.maxPageSize < 1) {
     throw new SetupError('FASTREST_ERR_SETTINGS', `maxPageSize must be a positive integer, got ${merged.maxPageSize}`);

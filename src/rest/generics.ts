@@ -11,6 +11,7 @@ import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, 
 import type { BasePagination, ListQuery } from './pagination.ts';
 import { ModelSerializer, type SerializerContext } from './serializers.ts';
 import { foldJoined, selectJoined } from './serializers/joins.ts';
+import { settingsOf, type RestSettings } from './settings.ts';
 import { APIView, routeConfig } from './views.ts';
 
 /** HTTP methods a router maps to actions. */
@@ -38,6 +39,8 @@ export interface ActionSpec {
   responseSchema?: Record<string, unknown>;
   /** OpenAPI description of this operation, when it is not the view's. */
   description?: string;
+  /** The serializer of the rows when an extra action answers a list paged by the view's paginator. */
+  page?: ModelSerializer;
 }
 
 /** The six standard actions of a model viewset. */
@@ -74,8 +77,8 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   searchFields: SearchFields<S> | undefined = undefined;
   /** Fields `OrderingFilter` lets clients order by; `undefined` allows every readable field, as in DRF. */
   orderingFields: OrderingFields<S> | undefined = undefined;
-  /** Paginator of lists; `null` lists every row. */
-  pagination: BasePagination | null = null;
+  /** Paginator of lists; `undefined` takes the app's `defaultPaginationClass`, `null` opts out (every row, unbounded). */
+  pagination: BasePagination | null | undefined = undefined;
   /** Serializers of particular actions, e.g. `{ list: new BookSummarySerializer() }` (DRF's `get_serializer_class` by `self.action`). */
   actionSerializers: Readonly<Partial<Record<string, ModelSerializer>>> = {};
 
@@ -85,8 +88,13 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   }
 
   /** The paginator of this request, or `null` for an unpaginated list. */
-  getPaginator(_request: FastifyRequest): BasePagination | null {
-    return this.pagination;
+  getPaginator(request: FastifyRequest): BasePagination | null {
+    return this.paginationFor(settingsOf(request));
+  }
+
+  /** The paginator of lists under an app's settings (routers and OpenAPI read it at build): `pagination`, else the default. */
+  paginationFor(settings: Readonly<RestSettings>): BasePagination | null {
+    return this.pagination === undefined ? settings.defaultPaginationClass : this.pagination;
   }
 
   /** The name of the objects this view serves. */

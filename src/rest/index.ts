@@ -89,9 +89,13 @@ export {
   RetrieveUpdateDestroyAPIView,
   type ActionHandler,
 } from './viewsets.ts';
+export { paginatedList } from './mixins.ts';
 export {
   action,
   many,
+  paginated,
+  type Page,
+  type PaginatedOf,
   type ActionBody,
   type ActionOptions,
   type ActionSchema,

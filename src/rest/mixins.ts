@@ -6,7 +6,8 @@
  */
 import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { atomic, executePrepared, readerOf, rowsToEntities } from './orm.ts';
+import { atomic, exactCount, executePrepared, readerOf, rowsToEntities, type AnyQueryBuilder } from './orm.ts';
+import type { PaginatedView } from './pagination.ts';
 import { Conflict, ValidationError } from './exceptions.ts';
 import { compiledQuery, GenericAPIView, lazyQueryBuilder } from './generics.ts';
 import { ModelSerializer, type SerializerContext } from './serializers.ts';
@@ -66,6 +67,37 @@ export async function listAction(view: GenericAPIView, request: FastifyRequest):
   const compiled = shape === null ? null : compiledQuery(view, `list${shape}`, serializer, build, 0);
   const rows = compiled ? await compiled.run(readerOf(request), []) : await executePrepared(request.em, build());
   return representList(view, request, foldJoined(rows, serializer, readerOf(request)));
+}
+
+/**
+ * The body of a list of `qb`'s rows shaped by `serializer`: one page of them under the view's
+ * paginator (DRF's `paginate_queryset` and `get_paginated_response`), every row when it has none.
+ * An extra action declared with `paginated(serializer)` returns it; `qb` is not filtered by the view's backends.
+ */
+export async function paginatedList(view: GenericAPIView, request: FastifyRequest, qb: AnyQueryBuilder, serializer: ModelSerializer): Promise<unknown> {
+  const fields = serializer.readableFieldNames;
+  const paginator = view.getPaginator(request);
+  const body = paginator
+    ? await paginator.paginate(request, qb, ownRows(view, serializer), fields)
+    : await view.fetchRows(request, qb.select(fields), serializer);
+  if (serializer.isFlat) return body;
+  const represent = (rows: object[]) => representNow(view, request, rows, serializer) ?? view.represent(request, rows, serializer);
+  if (Array.isArray(body)) return represent(body);
+  const page = body as { results: object[] };
+  return { ...page, results: await represent(page.results) };
+}
+
+/** The view as a paginator reads it, listing `qb` itself with `serializer` (no compiled queries, no filter backends). */
+function ownRows(view: GenericAPIView, serializer: ModelSerializer): PaginatedView {
+  return {
+    ordering: undefined,
+    getFilterBackends: () => [],
+    listQuery: (request, qb, fields) => ({
+      count: () => exactCount(request, qb),
+      window: (limit, offset) => view.fetchRows(request, qb.clone().select(fields).limit(limit, offset), serializer),
+    }),
+    fetchRows: (request, qb) => view.fetchRows(request, qb, serializer),
+  };
 }
 
 /**

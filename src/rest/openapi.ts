@@ -124,21 +124,22 @@ export function operationSchemaOf(
   const schemas = serializer.schemas;
   const fill = (text: string) => fillSummary(text, viewset.name, viewset.plural);
   const subject = spec.operationPrefix === 'list' ? viewset.plural : viewset.name;
-  const paginator = spec.response === 'list' ? viewset.pagination : null;
+  const paginator = spec.response === 'list' || spec.page ? viewset.paginationFor(settings) : null;
+  const itemId = (spec.page ?? serializer).schemas.response.$id;
   const success =
     spec.response === 'empty'
       ? { type: 'null', description: 'No content' }
       : paginator
-        ? paginator.getListResponseSchema(schemas.response.$id, settings)
-        : spec.response === 'list'
-          ? { type: 'array', items: { $ref: `${schemas.response.$id}#` } }
+        ? paginator.getListResponseSchema(itemId, settings)
+        : spec.response === 'list' || spec.page
+          ? { type: 'array', items: { $ref: `${itemId}#` } }
           : { $ref: `${schemas.response.$id}#` };
-  // Extra actions declare their own response (or none, which documents any body).
-  const declared = spec.response !== 'empty' && (spec.responseSchema || spec.operationId) ? (spec.responseSchema ?? { description: 'Success' }) : undefined;
+  // Extra actions declare their own response (or none, which documents any body); a paginated one is the envelope.
+  const declared = spec.response !== 'empty' && !spec.page && (spec.responseSchema || spec.operationId) ? (spec.responseSchema ?? { description: 'Success' }) : undefined;
   const queryProperties =
     spec.response === 'list'
       ? Object.assign({}, ...viewset.filterBackends.map((b) => b.getQuerystringProperties(viewset)), paginator?.getQuerystringProperties(viewset) ?? {})
-      : {};
+      : (paginator?.getQuerystringProperties(viewset) ?? {});
   const querystring = Object.keys(queryProperties).length ? { type: 'object', properties: queryProperties } : undefined;
   const body =
     spec.bodySchema ?? (spec.body === 'request' ? { $ref: `${schemas.request.$id}#` } : spec.body === 'patch' ? { $ref: `${schemas.patch.$id}#` } : undefined);

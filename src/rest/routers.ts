@@ -15,7 +15,7 @@ import type { RestSettings } from './settings.ts';
 import { APIView, initialHook } from './views.ts';
 import type { ModelSerializer } from './serializers.ts';
 import { GenericViewSet } from './viewsets.ts';
-import { schemaOfAction, schemasOfAction, type ViewMethodSchemas } from './actions.ts';
+import { pageOf, schemaOfAction, schemasOfAction, type ViewMethodSchemas } from './actions.ts';
 
 /** One URL pattern of a viewset: which method runs which action. */
 export interface Route {
@@ -133,8 +133,11 @@ export class SimpleRouter {
         for (const schema of named) addSharedSchema(app, schema);
       }
       addSecuritySchemes(app, registration.viewset.authenticationClasses ?? []);
-      const paginator = registration.viewset.pagination;
-      if (paginator) addSharedSchema(app, paginator.getResponseSchema(registration.viewset.serializer.schemas.response.$id));
+      const paginator = registration.viewset.paginationFor(app.restSettings);
+      if (paginator) {
+        const paged = [registration.viewset.serializerFor('list'), ...registration.viewset.getExtraActions().flatMap((extra) => pageOf(extra.response) ?? [])];
+        for (const serializer of new Set(paged)) addSharedSchema(app, paginator.getResponseSchema(serializer.schemas.response.$id));
+      }
       for (const route of this.getRoutes(registration.viewset)) this.installRoute(app, prefix, registration, route);
     }
     for (const { prefix: urlPrefix, view, name } of this.views) this.installView(app, `${prefix}/${urlPrefix}/`, view, name, urlPrefix);
@@ -155,14 +158,15 @@ export class SimpleRouter {
       const spec: ActionSpec = viewset.getActionSpec(action, method)!;
       const handler = viewset.handlerFor(action);
       // A paginator answers invalid values of its own parameters itself (DRF's 404 "Invalid page."), never with a 400.
-      const paginatorKeys = spec.response === 'list' && viewset.pagination ? Object.keys(viewset.pagination.getQuerystringProperties(viewset)) : [];
+      const paginator = spec.response === 'list' || spec.page ? viewset.paginationFor(app.restSettings) : null;
+      const paginatorKeys = paginator ? Object.keys(paginator.getQuerystringProperties(viewset)) : [];
       this.addRoute(app, viewset, {
         method,
         url,
         schema: this.operationSchema(viewset, spec, urlPrefix, params, app.restSettings, viewset.serializerFor(action)),
         attachValidation: paginatorKeys.length > 0,
         // A list that is a plain array unless a page is asked for serializes each body by its shape.
-        ...(paginatorKeys.length && !viewset.pagination!.paginatesByDefault(app.restSettings) ? { serializerCompiler: eitherShapeSerializerCompiler(app) } : {}),
+        ...(paginatorKeys.length && !paginator!.paginatesByDefault(app.restSettings) ? { serializerCompiler: eitherShapeSerializerCompiler(app) } : {}),
         onRequest: initial,
         config: {
           allow,

@@ -23,9 +23,9 @@ export interface RestSettings {
   bodyLimit: number;
   /** Query parameter naming a format, as in `?format=json` (DRF's URL_FORMAT_OVERRIDE); `null` turns it off. */
   urlFormatOverride: string | null;
-  /** Page size of list endpoints when a paginator is configured; `null` lists everything. */
+  /** Rows per page of a list whose paginator names no size of its own (DRF's PAGE_SIZE); `null` lists everything unless the client asks for a page. */
   pageSize: number | null;
-  /** Largest `page_size` a client may ask for. */
+  /** Largest `page_size` or `limit` a client gets; larger ones are capped to it. */
   maxPageSize: number;
   /** Rates by throttle scope, e.g. `{ anon: '100/day', user: '1000/day' }`; `null` turns a scope off. */
   throttleRates: Readonly<Record<string, string | null>>;

@@ -21,7 +21,7 @@ const book = (n: number, author: string, extra: Record<string, unknown> = {}) =>
 
 // One Library for the whole file (seeding aside); each test counts what it changes.
 const { app, client, staff, member, count } = await library(t);
-const names = async (url: string, query?: Record<string, string>) => (await client.get(url, { query })).data.map((a: { name: string }) => a.name) as string[];
+const names = async (url: string, query?: Record<string, string>) => (await client.get(url, { query })).data.results.map((a: { name: string }) => a.name) as string[];
 
 t.test('the Authors API lists, creates, shows, changes and deletes authors', async (t) => {
   const created = await member.post('/api/authors/', { name: 'Ursula K. Le Guin', bio: 'Wrote Earthsea.', birthYear: 1929 }, { headers: host });
@@ -76,7 +76,7 @@ t.test('books keep their author as a name on the wire, with the author shown and
   const moved = await member.patch(`/api/books/${res.data.id}/`, { author: 'Someone Else' });
   t.equal(moved.data.author, 'Someone Else');
   t.not(moved.data.authorDetail.id, authorId);
-  const list = (await client.get('/api/books/')).data as { id: number; author: string; authorDetail: { name: string } }[];
+  const list = (await client.get('/api/books/')).data.results as { id: number; author: string; authorDetail: { name: string } }[];
   t.same(
     [res.data.id, second.data.id].map((id) => list.find((b) => b.id === id)!).map((b) => [b.author, b.authorDetail.name]),
     [
@@ -107,14 +107,16 @@ t.test("an author's books are an extra action on the author", async (t) => {
   const res = await client.get(`/api/authors/${a.id}/books/`);
   t.equal(res.statusCode, 200);
   t.same(
-    res.data.map((x: { title: string; author: string }) => [x.title, x.author]),
+    res.data.results.map((x: { title: string; author: string }) => [x.title, x.author]),
     [
       ['Book 10', 'Author A'],
       ['Book 12', 'Author A'],
     ],
   );
-  t.same(res.data[0], (await client.get(`/api/books/${res.data[0].id}/`)).data, 'each book is shown as the books API shows it');
-  t.same((await client.get(`/api/authors/${b.id}/books/`)).data.length, 1);
+  t.equal(res.data.count, 2, 'the books come in the envelope of every list');
+  t.same(res.data.results[0], (await client.get(`/api/books/${res.data.results[0].id}/`)).data, 'each book is shown as the books API shows it');
+  t.same((await client.get(`/api/authors/${b.id}/books/`)).data.count, 1);
+  t.same((await client.get(`/api/authors/${a.id}/books/`, { query: { limit: '1', offset: '1' } })).data.results.map((x: { title: string }) => x.title), ['Book 12'], 'limit and offset page them');
   t.equal((await client.get('/api/authors/999/books/')).statusCode, 404);
   const post = await member.post(`/api/authors/${a.id}/books/`, {});
   t.equal(post.statusCode, 405);
@@ -147,7 +149,8 @@ t.test('the authors API is in OpenAPI, with the nested author of a book', async 
   t.match(doc.components.schemas.BookRequest.properties.author, { type: 'string', maxLength: 100 });
   const books = doc.paths['/api/authors/{id}/books/'].get;
   t.equal(books.operationId, 'booksAuthor');
-  t.same(books.responses['200'].content['application/json'].schema, { type: 'array', items: { $ref: '#/components/schemas/Book' } });
+  t.same(books.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/PaginatedBookList' }, 'the nested list is paginated too');
+  t.same(books.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name), ['limit', 'offset']);
   t.same(Object.keys(doc.paths['/api/authors/{id}/']).sort(), ['delete', 'get', 'patch', 'put']);
 });
 

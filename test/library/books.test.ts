@@ -21,10 +21,10 @@ const book = (n: number, extra: Record<string, unknown> = {}) => ({
 t.test('the Books API answers like DRF', async (t) => {
   const { client } = await staffLibrary(t);
 
-  await t.test('an empty collection lists as an empty array with Allow', async (t) => {
+  await t.test('an empty collection lists as an empty page with Allow', async (t) => {
     const res = await client.get('/api/books/');
     t.equal(res.statusCode, 200);
-    t.same(res.data, []);
+    t.same(res.data, { count: 0, next: null, previous: null, results: [] });
     t.equal(res.headers['allow'], 'GET, POST, HEAD, OPTIONS');
     t.match(res.headers['content-type'], /^application\/json/);
   });
@@ -123,7 +123,7 @@ t.test('the Books API answers like DRF', async (t) => {
 
 t.test('invalid input gets DRF-worded field errors and writes nothing', async (t) => {
   const { client } = await staffLibrary(t);
-  const count = async () => (await client.get('/api/books/')).data.length;
+  const count = async () => (await client.get('/api/books/')).data.count;
 
   await t.test('an empty object lists every required field', async (t) => {
     const res = await client.post('/api/books/', {});

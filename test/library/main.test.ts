@@ -131,7 +131,7 @@ async function manage(env: Record<string, string>, ...args: string[]) {
 }
 
 /** The books of a list answer, paginated or not. */
-const booksOf = (data: any): { isbn: string }[] => (Array.isArray(data) ? data : data.results);
+const booksOf = (data: any): { isbn: string }[] => data.results;
 
 /** The life of the Library on one database: first start, a member's writes, a graceful stop, a restart. */
 async function lifecycle(t: Test, env: Record<string, string>) {

@@ -104,7 +104,7 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     const answer = (o: Json, status: number) => shared(o.responses[status])?.content?.['application/json']?.schema;
     const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
     const list = op('/api/books/', 'get');
-    t.same(answer(list, 200).anyOf, [{ type: 'array', items: ref('Book') }, ref('PaginatedBookList')], 'a plain list unless ?limit= asks for a page');
+    t.same(answer(list, 200), ref('PaginatedBookList'), 'every list is a page');
     const create = op('/api/books/', 'post');
     t.same(body(create), ref('BookRequest'));
     t.same(answer(create, 201), ref('Book'));

@@ -36,7 +36,7 @@ t.test('a new list belongs to whoever creates it, whatever the body says', async
 });
 
 t.test("a member lists their own lists and others' public ones; staff list every list", async (t) => {
-  const names = async (client: APIClient) => ((await client.get('/api/reading-lists/')).data as { name: string }[]).map((l) => l.name).sort();
+  const names = async (client: APIClient) => ((await client.get('/api/reading-lists/')).data.results as { name: string }[]).map((l) => l.name).sort();
   t.same(await names(asMia), ['Favourites', 'To read']);
   t.same(await names(asNoah), ['Favourites', "Noah's secret list", 'Sneaky']);
   t.same(await names(asStaff), ['Favourites', "Noah's secret list", 'Sneaky', 'To read']);

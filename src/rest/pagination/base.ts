@@ -89,6 +89,16 @@ export abstract class BasePagination {
   }
 }
 
+declare module '../settings.ts' {
+  interface RestSettings {
+    /**
+     * The paginator of list endpoints whose view sets no `pagination` (DRF's DEFAULT_PAGINATION_CLASS);
+     * `null` leaves such lists unpaginated. A view opts out on its own with `pagination = null`.
+     */
+    defaultPaginationClass: BasePagination | null;
+  }
+}
+
 /** A query parameter exactly as the client sent it; the last one wins when it is repeated, as in Django. */
 export function rawQueryParam(request: FastifyRequest, name: string): string | undefined {
   const start = request.url.indexOf('?');
