@@ -13,7 +13,7 @@ export const layers = [
   ['serializers', ['fields', 'serializers']],
   ['users', ['auth/models', 'auth/passwords', 'auth/users', 'auth/csrf', 'auth/config', 'auth/commands']],
   ['content', ['parsers', 'negotiation', 'renderers/base', 'renderers/json']],
-  ['views', ['views', 'authentication', 'permissions', 'throttling']],
+  ['views', ['views', 'authentication', 'permissions', 'throttling', 'conditional']],
   ['lists', ['pagination', 'filters']],
   ['generics', ['generics']],
   ['viewsets', ['mixins', 'actions', 'viewsets', 'metadata']],

@@ -279,3 +279,15 @@ t.test('a related table larger than the cut-off gets a text box with suggestions
   t.match(tagOf(body, 'post-author'), /list="post-author-options"/);
   t.equal([...body.matchAll(/<datalist id="post-author-options">(.*?)<\/datalist>/g)][0]![1]!.match(/<option /g)!.length, 2, 'cut off at 2');
 });
+
+t.test("a book's page carries its ETag for the forms' If-Match, and a stale form's write shows the 412", async (t) => {
+  const id = await firstBookId();
+  const json = await app.inject({ method: 'GET', url: `/api/books/${id}/` });
+  const html = await page(`/api/books/${id}/`, { authorization: staff });
+  t.equal(html.headers['etag'], json.headers['etag'], 'the page names the version the JSON has');
+  t.match(html.body, new RegExp(`<body[^>]* data-etag="${String(json.headers['etag']).replace(/"/g, '&quot;')}"`));
+  t.notMatch((await page('/api/books/', { authorization: staff })).body, /data-etag=/, 'a list page has no strong tag to send');
+  const stale = await app.inject({ method: 'PATCH', url: `/api/books/${id}/?format=api`, headers: { authorization: staff, accept: 'text/html', 'content-type': 'application/json', 'if-match': '"stale"' }, payload: '{"subtitle":"x"}' });
+  t.equal(stale.statusCode, 412);
+  t.match(stale.body, /Precondition failed: the object was changed since you read it\./);
+});

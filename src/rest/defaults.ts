@@ -3,6 +3,7 @@
  * because the defaults are instances of the concepts (renderers, parsers, negotiation); the
  * settings' types are declared below (settings.ts and the concepts that add to it).
  */
+import { ConditionalRequests } from './conditional.ts';
 import { SetupError } from './exceptions.ts';
 import { DefaultContentNegotiation } from './negotiation.ts';
 import { BasePagination, LimitOffsetPagination } from './pagination.ts';
@@ -38,6 +39,7 @@ export const defaultSettings: Readonly<RestSettings> = Object.freeze({
   throttleRates: {},
   throttleStore: null,
   secretKey: null,
+  conditionalRequests: new ConditionalRequests(),
 });
 
 /** Merges user settings over the defaults and checks them; the caller's object is not changed. */

@@ -152,6 +152,20 @@ export class Conflict extends APIException {
   static override readonly defaultCode = 'conflict';
 }
 
+/** 412 when a precondition (`If-Match`, `If-None-Match` on a write) does not hold: the object changed since it was read. */
+export class PreconditionFailed extends APIException {
+  static override readonly status = 412;
+  static override readonly defaultDetail = 'Precondition failed: the object was changed since you read it.';
+  static override readonly defaultCode = 'precondition_failed';
+}
+
+/** 428 when a view demands `If-Match` on writes and the request sent none. */
+export class PreconditionRequired extends APIException {
+  static override readonly status = 428;
+  static override readonly defaultDetail = 'This request must be conditional: send If-Match with the ETag of the object you read.';
+  static override readonly defaultCode = 'precondition_required';
+}
+
 /** 503 when a dependency such as the database does not answer. */
 export class ServiceUnavailable extends APIException {
   static override readonly status = 503;

@@ -5,6 +5,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/sql';
 import type { FastifyRequest } from 'fastify';
+import type { ConditionalRequests } from './conditional.ts';
 import { CompiledQueries, type CompiledQuery, countQuery, exactCount, executePrepared, readerOf, type Row, slot } from './orm.ts';
 import { NotFound, SetupError } from './exceptions.ts';
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
@@ -81,6 +82,13 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
   pagination: BasePagination | null | undefined = undefined;
   /** Serializers of particular actions, e.g. `{ list: new BookSummarySerializer() }` (DRF's `get_serializer_class` by `self.action`). */
   actionSerializers: Readonly<Partial<Record<string, ModelSerializer>>> = {};
+  /** ETags and preconditions (`If-Match`, `If-None-Match`); `undefined` means the app's default, `null` none. */
+  conditionalRequests: ConditionalRequests | null | undefined = undefined;
+
+  /** The conditional-request policy of this request. */
+  getConditionalRequests(request: FastifyRequest): ConditionalRequests | null {
+    return this.conditionalRequests === undefined ? request.server.restSettings.conditionalRequests : this.conditionalRequests;
+  }
 
   /** The filter backends of this request. */
   getFilterBackends(_request: FastifyRequest): BaseFilterBackend[] {

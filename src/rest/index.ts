@@ -179,6 +179,7 @@ export {
   type ThrottleHit,
   type ThrottleStore,
 } from './throttling.ts';
+export { ConditionalRequests, matchesEntityTag, parseEntityTags, type ConditionalView } from './conditional.ts';
 export { authEntities, Group, Permission as PermissionEntity, Session, Token, User } from './auth/models.ts';
 export { hashPassword, passwordProblems, verifyPassword } from './auth/passwords.ts';
 export {

@@ -155,7 +155,11 @@ export async function updateAction(view: GenericAPIView, request: FastifyRequest
   const serializer = view.getSerializer(request);
   const instance = await view.getObject(request);
   const data = await serializer.runValidation(request.body as Record<string, unknown>, validationContext(view, request, { instance, partial }));
-  const saved = await withIntegrity(view, request, () => view.performUpdate(request, instance, data));
+  const conditional = view.getConditionalRequests(request);
+  const saved = await withIntegrity(view, request, async () => {
+    await conditional?.checkWrite(request, view, instance);
+    return view.performUpdate(request, instance, data);
+  });
   return (await view.represent(request, [saved], serializer))[0];
 }
 
@@ -163,7 +167,11 @@ export async function updateAction(view: GenericAPIView, request: FastifyRequest
 export async function destroyAction(view: GenericAPIView, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const instance = await view.getObject(request);
   try {
-    await atomic(request.em, () => view.performDestroy(request, instance));
+    const conditional = view.getConditionalRequests(request);
+    await atomic(request.em, async () => {
+      await conditional?.checkWrite(request, view, instance);
+      await view.performDestroy(request, instance);
+    });
   } catch (error) {
     if (!(error instanceof ForeignKeyConstraintViolationException)) throw error;
     throw new Conflict(`Cannot delete this ${view.getSerializer(request).verboseName}: other objects refer to it.`);

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { stringify as stringifyYaml } from 'yaml';
 import { SetupError } from './exceptions.ts';
+import { ETAG, IF_MATCH, IF_NONE_MATCH, type ConditionalRequests } from './conditional.ts';
 import type { RestSettings } from './settings.ts';
 import type { Authenticator } from './views.ts';
 import type { ActionSpec } from './generics.ts';
@@ -185,6 +186,8 @@ export const errorResponseComponents: Record<number, { name: string; description
   404: { name: 'NotFound', description: 'No such object, page or format.', schema: 'ErrorDetail' },
   406: { name: 'NotAcceptable', description: 'No renderer satisfies the Accept header.', schema: 'ErrorDetail' },
   413: { name: 'PayloadTooLarge', description: 'The body is larger than the server accepts.', schema: 'ErrorDetail' },
+  412: { name: 'PreconditionFailed', description: 'The `If-Match` (or, on a write, `If-None-Match`) precondition does not hold: the object changed since it was read.', schema: 'ErrorDetail' },
+  428: { name: 'PreconditionRequired', description: 'This write must send `If-Match` with the ETag of the object.', schema: 'ErrorDetail' },
   415: { name: 'UnsupportedMediaType', description: 'No parser reads the Content-Type of the body.', schema: 'ErrorDetail' },
   429: { name: 'Throttled', description: 'Too many requests: retry after the number of seconds in `Retry-After`.', schema: 'ErrorDetail' },
 };
@@ -214,6 +217,13 @@ function routeSchema(app: FastifyInstance, schema: unknown, config: unknown): un
   if (!copy || !(config as { allow?: unknown } | undefined)?.allow) return copy;
   const response: Json = (copy['response'] ??= {});
   response['406'] ??= errorResponses({ body: false, detail: false })[406];
+  const { conditional, action } = config as { conditional?: ConditionalRequests; action?: string };
+  const success = Number(Object.keys(response).find((s) => s.startsWith('2')));
+  const extra = conditional && action ? conditional.openapiOperation(action, success) : null;
+  if (!extra) return copy;
+  if (Object.keys(extra.headers).length) copy['headers'] = { type: 'object', properties: { ...copy['headers']?.['properties'], ...extra.headers } };
+  for (const [status, answer] of Object.entries(extra.responses)) response[status] ??= answer;
+  for (const status of extra.etag) response[status] = { ...response[status], headers: { ETag: { type: 'string' } } };
   return copy;
 }
 
@@ -252,6 +262,7 @@ export function finishDocument(doc: Json, settings: Readonly<RestSettings>): Jso
         answers['404'] ??= {};
       }
       if (query) answers['400'] ??= {};
+      conditionalParts(operation, parameters, responses, components);
       for (const [status, answer] of Object.entries(answers) as [string, Json][]) {
         const shared = errorResponseComponents[Number(status)];
         const schemaRef: string | undefined = answer['content']?.['application/json']?.['schema']?.['$ref'];
@@ -276,8 +287,29 @@ export function finishDocument(doc: Json, settings: Readonly<RestSettings>): Jso
     };
   }
   if (Object.keys(responses).length) components['responses'] = responses;
-  if (Object.keys(parameters).length && formatParam) components['parameters'] = parameters;
+  if (Object.keys(parameters).length) components['parameters'] = parameters;
   return doc;
+}
+
+/** Named conditional-request parts: If-Match/If-None-Match parameters, the ETag header, the 304 answer. */
+function conditionalParts(operation: Json, parameters: Json, responses: Json, components: Json): void {
+  const named: Record<string, [string, string]> = { 'if-match': ['IfMatch', IF_MATCH], 'if-none-match': ['IfNoneMatch', IF_NONE_MATCH] };
+  if (operation['parameters']) operation['parameters'] = operation['parameters'].map((p: Json) => {
+    const entry = p['in'] === 'header' ? named[p['name']] : undefined;
+    if (!entry) return p;
+    parameters[entry[0]] = { name: p['name'].replace(/(^|-)\w/g, (c: string) => c.toUpperCase()), in: 'header', required: false, description: entry[1], schema: { type: 'string' } };
+    return { $ref: `#/components/parameters/${entry[0]}` };
+  });
+  for (const answer of Object.values(operation['responses'] ?? {}) as Json[]) {
+    if (!answer['headers']?.['ETag']) continue;
+    answer['headers']['ETag'] = { $ref: '#/components/headers/ETag' };
+    (components['headers'] ??= {})['ETag'] = { description: ETAG, schema: { type: 'string' } };
+  }
+  const notModified = operation['responses']?.['304'];
+  if (notModified) {
+    operation['responses']['304'] = { $ref: '#/components/responses/NotModified' };
+    responses['NotModified'] = { description: 'Not modified: the representation still has an ETag sent in `If-None-Match`; no body.', headers: { ETag: { $ref: '#/components/headers/ETag' } } };
+  }
 }
 
 /** The document as YAML, keys in the JSON document's order. */

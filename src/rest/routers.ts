@@ -154,6 +154,8 @@ export class SimpleRouter {
     const params = route.detail ? this.paramsSchema(viewset) : undefined;
     const detailName = this.routes.find((r) => r.detail)?.name.replace('{basename}', basename);
     const initial = initialHook(viewset);
+    // What OpenAPI documents: the view's policy or the app's (requests ask `getConditionalRequests`).
+    const conditional = viewset.conditionalRequests === undefined ? app.restSettings.conditionalRequests : viewset.conditionalRequests;
     for (const [method, action] of mapped) {
       const spec: ActionSpec = viewset.getActionSpec(action, method)!;
       const handler = viewset.handlerFor(action);
@@ -172,6 +174,7 @@ export class SimpleRouter {
           allow,
           routeName: name,
           action,
+          ...(conditional && action in standardActions ? { conditional } : {}),
           detailUrl: detailName
             ? (request: FastifyRequest, instance: object) =>
                 app.urls.has(detailName)
@@ -183,7 +186,8 @@ export class SimpleRouter {
           const invalid = request.validationError && queryErrorsBeyond(request.validationError, paginatorKeys);
           if (invalid) throw invalid;
           const body = await handler(request, reply);
-          return spec.response === 'empty' ? reply.send() : body;
+          if (spec.response === 'empty') return reply.send();
+          return viewset.getConditionalRequests(request)?.respond(request, reply, viewset, action, body) ?? body;
         },
       } as RouteOptions);
     }

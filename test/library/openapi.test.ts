@@ -70,7 +70,7 @@ t.test('the OpenAPI document describes the Books API with named components', asy
     const refs = [...walk(doc)].filter(([, node]) => typeof node['$ref'] === 'string').map(([, node]) => node['$ref'] as string);
     t.ok(refs.length > 10);
     for (const ref of new Set(refs)) {
-      const [, section, name] = ref.match(/^#\/components\/(schemas|responses|parameters)\/([A-Za-z]+)$/) ?? [];
+      const [, section, name] = ref.match(/^#\/components\/(schemas|responses|parameters|headers)\/([A-Za-z]+)$/) ?? [];
       t.ok(section, `${ref} names a component`);
       t.ok(doc.components[section!]?.[name!], `${ref} exists`);
     }
@@ -132,7 +132,16 @@ t.test('the OpenAPI document describes the Books API with named components', asy
       }
       t.ok(op.security, `${name} states its security`);
     }
-    t.same(Object.keys(doc.components.responses).sort(), ['BadRequest', 'NotAcceptable', 'NotFound', 'PermissionDenied', 'Throttled', 'Unauthorized', 'PayloadTooLarge', 'UnsupportedMediaType'].sort());
+    t.same(Object.keys(doc.components.responses).sort(), ['BadRequest', 'NotAcceptable', 'NotFound', 'PermissionDenied', 'Throttled', 'Unauthorized', 'PayloadTooLarge', 'UnsupportedMediaType', 'NotModified', 'PreconditionFailed'].sort());
+    const detail = doc.paths['/api/books/{id}/'];
+    t.ok(detail.get.parameters.some((p: Json) => p.$ref === '#/components/parameters/IfNoneMatch'), 'GET takes If-None-Match');
+    for (const method of ['put', 'patch', 'delete']) {
+      t.ok(detail[method].parameters.some((p: Json) => p.$ref === '#/components/parameters/IfMatch'), `${method} takes If-Match`);
+      t.same(detail[method].responses[412], { $ref: '#/components/responses/PreconditionFailed' }, `${method} may answer 412`);
+    }
+    for (const method of ['get', 'put', 'patch']) t.same(detail[method].responses[200].headers, { ETag: { $ref: '#/components/headers/ETag' } }, `${method} answers an ETag`);
+    t.same(detail.get.responses[304], { $ref: '#/components/responses/NotModified' });
+    t.same(doc.components.parameters.IfMatch, { name: 'If-Match', in: 'header', required: false, description: doc.components.parameters.IfMatch.description, schema: { type: 'string' } });
     const list = doc.paths['/api/books/'].get;
     t.match(list.responses, { 400: { $ref: '#/components/responses/BadRequest' }, 404: { $ref: '#/components/responses/NotFound' } }, 'a bad filter is a 400, an unknown format a 404');
     t.same(doc.components.responses.Throttled.headers['Retry-After'].schema, { type: 'integer' });

@@ -41,6 +41,8 @@ export interface PageContext {
   login: { href: string } | null;
   logout: { action: string; next: string } | null;
   csrf: { field: string; header: string; token: string } | null;
+  /** The strong ETag of the object shown, which the PUT, PATCH and DELETE forms send as `If-Match`. */
+  etag: string | null;
   breadcrumbs: { name: string; href: string; current: boolean }[];
   name: string;
   descriptionHtml: string;
@@ -208,6 +210,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
     login: auth && !request.user ? { href: `${auth.loginUrl}?next=${encodeURIComponent(here)}` } : null,
     logout: auth && request.user ? { action: auth.logoutUrl, next: here } : null,
     csrf,
+    etag: status < 300 && typeof reply.getHeader('etag') === 'string' && !String(reply.getHeader('etag')).startsWith('W/') ? String(reply.getHeader('etag')) : null,
     breadcrumbs: breadcrumbs(request, path),
     name,
     descriptionHtml: markdownToHtml(typeof description === 'string' ? description : ''),

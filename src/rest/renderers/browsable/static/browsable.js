@@ -7,6 +7,8 @@
   var body = document.body;
   var csrfHeader = body.getAttribute('data-csrf-header');
   var csrfToken = body.getAttribute('data-csrf-token');
+  // The version of the object shown: writes from this page apply only to it (a stale page gets a 412).
+  var etag = body.getAttribute('data-etag');
 
   function showPage(response) {
     return response.text().then(function (html) {
@@ -22,6 +24,7 @@
     var headers = { Accept: 'text/html' };
     if (csrfHeader && csrfToken) headers[csrfHeader] = csrfToken;
     if (contentType) headers['Content-Type'] = contentType;
+    if (etag && (method === 'PUT' || method === 'PATCH' || method === 'DELETE')) headers['If-Match'] = etag;
     var target = url + (url.indexOf('?') === -1 ? '?' : '&') + 'format=api';
     return fetch(target, { method: method, headers: headers, body: payload, credentials: 'same-origin' }).then(showPage);
   }
