@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ConditionalRequests } from './conditional.ts';
 import { CompiledQueries, type CompiledQuery, countQuery, exactCount, executePrepared, readerOf, type Row, slot } from './orm.ts';
 import { NotFound, SetupError } from './exceptions.ts';
+import { type PropertyMeta, valueSchemaOf } from './fields.ts';
 import type { AnyQueryBuilder, BaseFilterBackend, FilterFields, OrderingFields, SearchFields } from './filters.ts';
 import type { BasePagination, ListQuery } from './pagination.ts';
 import { ModelSerializer, type SerializerContext } from './serializers.ts';
@@ -167,11 +168,34 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
     return this.getFilterBackends(request).reduce((acc, backend) => backend.filterQueryset(request, acc, this), qb);
   }
 
-  /** The lookup condition of an item route; a value of the wrong type is a 404, as in DRF. */
+  /**
+   * The lookup condition of an item route; a value of the wrong type is a 404, as in DRF. The
+   * route's schema checks the parameter, but a request refused before validation (a 415, a 405)
+   * still reaches here for the browsable page, with the raw text: an integer lookup checks it again.
+   */
   protected lookupFilter(request: FastifyRequest): Record<string, unknown> {
     const value = (request.params as Record<string, unknown>)[this.lookupUrlKwarg];
     if (value === undefined || value === null || value === '') throw new NotFound();
-    return { [this.lookupField]: value };
+    const range = this.#lookupRange(request);
+    if (!range) return { [this.lookupField]: value };
+    const number = typeof value === 'number' ? value : /^-?[0-9]{1,16}$/.test(String(value)) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(number) || number < range[0] || number > range[1]) throw new NotFound();
+    return { [this.lookupField]: number };
+  }
+
+  #lookupRanges = new WeakMap<object, [number, number] | null>();
+
+  /** The range of an integer lookup column, `null` for other columns. */
+  #lookupRange(request: FastifyRequest): [number, number] | null {
+    const serializer = this.getSerializer(request);
+    const meta = serializer.entity.meta;
+    let range = this.#lookupRanges.get(meta);
+    if (range !== undefined) return range;
+    const prop = (meta.properties as Record<string, PropertyMeta>)[this.lookupField];
+    const schema = prop ? valueSchemaOf(serializer.name, this.lookupField, prop) : {};
+    range = schema['type'] === 'integer' ? [Number(schema['minimum'] ?? Number.MIN_SAFE_INTEGER), Number(schema['maximum'] ?? Number.MAX_SAFE_INTEGER)] : null;
+    this.#lookupRanges.set(meta, range);
+    return range;
   }
 
   /** One row for reading, without building an entity (fast path of retrieve); the entity itself when object permissions need it. */

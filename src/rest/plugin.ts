@@ -4,7 +4,7 @@
  * constructor options the framework relies on (Ajv wording, optional trailing slash, body limit,
  * timeouts against slow clients).
  */
-import type { FastifyError, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildSerializer, buildValidator } from './ajv.ts';
 import { exceptionHandler, NotFound } from './exceptions.ts';
@@ -26,6 +26,11 @@ export function serverOptions(settings: Partial<RestSettings> = {}): FastifyServ
     ...timeoutOptions(resolved),
     bodyLimit: resolved.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true },
+    // A path the router cannot read (bad percent-encoding, a parameter past maxParamLength) names no resource.
+    frameworkErrors: (_error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const exc = new NotFound();
+      reply.code(exc.status).send(exc.toBody());
+    },
     schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } },
     ajv: {
       customOptions: {

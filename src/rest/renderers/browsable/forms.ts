@@ -70,6 +70,16 @@ function typeOfSchema(schema: Record<string, unknown>): string | undefined {
   return Array.isArray(type) ? (type.find((t) => t !== 'null') as string | undefined) : (type as string | undefined);
 }
 
+/** `JSON.stringify(value, null, indent)`, or `undefined` for a value nested too deep to print (a RangeError). */
+export function printJson(value: unknown, indent?: number): string | undefined {
+  try {
+    return JSON.stringify(value, null, indent);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
 /** The inputs of a form for `serializer`, with related objects loaded for their selects. */
 export async function buildForm(request: FastifyRequest, serializer: FormSource, options: FormOptions): Promise<FormField[]> {
   const fields: FormField[] = [];
@@ -77,7 +87,7 @@ export async function buildForm(request: FastifyRequest, serializer: FormSource,
     const schema = info.requestSchema ?? info.schema;
     const meta = describeField({ ...info, schema });
     const raw = options.values[info.name];
-    const value = raw === undefined || raw === null ? '' : typeof raw === 'object' ? JSON.stringify(raw) : String(raw);
+    const value = raw === undefined || raw === null ? '' : typeof raw === 'object' ? (printJson(raw) ?? '') : String(raw);
     const type = typeOfSchema(schema) ?? 'string';
     const field: FormField = {
       name: info.name,

@@ -12,7 +12,7 @@ import { allowedMethods } from '../../permissions.ts';
 import { origin } from '../../urls.ts';
 import { routeConfig, type APIView } from '../../views.ts';
 import { GenericViewSet } from '../../viewsets.ts';
-import { buildForm, exampleBody, writablePart, type FormField } from './forms.ts';
+import { buildForm, exampleBody, printJson, writablePart, type FormField } from './forms.ts';
 import { bodyFields } from './plain.ts';
 import { jsonTokens, type JsonToken } from './json-tokens.ts';
 import { markdownToHtml } from './markdown.ts';
@@ -123,7 +123,9 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
 
   const failed = status === 400 && ['POST', 'PUT', 'PATCH'].includes(request.method) && data !== null && typeof data === 'object' && !Array.isArray(data);
   const errors = failed ? (data as Record<string, unknown>) : {};
-  const sent = failed && request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
+  const sent = failed && request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? (request.body as Record<string, unknown>) : {};
+  // What a failed submit sent, for the raw-data tab; the form's own example when it cannot be printed.
+  const rawOf = (own: boolean, example: unknown) => (own && failed && printJson(sent, 4)) || JSON.stringify(example, null, 4);
   const nonFieldErrors = failed ? [...toList(errors['non_field_errors'])] : [];
 
   let postForm: PageForm | null = null;
@@ -135,7 +137,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
       methods: ['POST'],
       fields: await buildForm(request, serializer, { values: own ? sent : {}, errors: own ? errors : {}, cutoff: options.cutoff }),
       nonFieldErrors: own ? nonFieldErrors : [],
-      raw: JSON.stringify(own && failed ? sent : exampleBody(serializer), null, 4),
+      raw: rawOf(own, exampleBody(serializer)),
     };
   }
   const editMethods = ['PUT', 'PATCH'].filter((m) => permitted.includes(m));
@@ -147,7 +149,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
       methods: editMethods,
       fields: await buildForm(request, serializer, { values: own && failed ? sent : current, errors: own ? errors : {}, cutoff: options.cutoff }),
       nonFieldErrors: own ? nonFieldErrors : [],
-      raw: JSON.stringify(own && failed ? sent : writablePart(serializer, current), null, 4),
+      raw: rawOf(own, writablePart(serializer, current)),
     };
   }
 
@@ -163,7 +165,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply, 
         methods: offered,
         fields: await buildForm(request, source, { values: own ? sent : {}, errors: own ? errors : {}, cutoff: options.cutoff }),
         nonFieldErrors: own ? nonFieldErrors : [],
-        raw: JSON.stringify(own && failed ? sent : exampleBody(source), null, 4),
+        raw: rawOf(own, exampleBody(source)),
       };
       if (methods[0] === 'POST') postForm = form;
       else putForm = form;
