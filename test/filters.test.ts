@@ -400,7 +400,7 @@ t.test("the Library's books", async (t) => {
     t.match(list.find((p) => p.name === 'ordering')!.description, /title, author__name, createdAt, id/);
     const retrieve = doc.paths['/api/books/{id}/'].get.parameters as { name?: string; $ref?: string }[];
     t.same(retrieve.filter((p) => p.name).map((p) => p.name), ['id'], 'the item route documents its path parameter, none of the filters');
-    t.same(retrieve.filter((p) => p.$ref).map((p) => p.$ref), ['#/components/parameters/Format'], 'besides the shared ?format= parameter');
+    t.same(retrieve.filter((p) => p.$ref).map((p) => p.$ref), ['#/components/parameters/IfNoneMatch', '#/components/parameters/Format'], 'besides the shared If-None-Match and ?format= parameters');
   });
 });
 

@@ -169,7 +169,7 @@ if (ready instanceof Error) {
 
     const list = await json('GET', '/api/notes/');
     t.equal(list.status, 200);
-    t.match(list.body, [{ id, title: 'First note' }]);
+    t.match(list.body, { count: 1, next: null, previous: null, results: [{ id, title: 'First note' }] }, 'a page, as every list is by default');
     t.match(await json('GET', `/api/notes/${id}/`), { status: 200, body: { id, title: 'First note' } });
 
     t.match(await json('PUT', `/api/notes/${id}/`, { title: 'Renamed', body: 'Replaced.' }), { status: 200, body: { id, title: 'Renamed', body: 'Replaced.' } });
@@ -202,7 +202,7 @@ if (ready instanceof Error) {
 
     const docs = await fetch(`${base}/docs`);
     t.equal(docs.status, 200);
-    t.match(await docs.text(), /<title>Swagger UI<\/title>/);
+    t.match(await docs.text(), /<title>notes<\/title>/, 'Swagger UI titled by the project');
   });
 
   t.test('npm start stops cleanly on SIGTERM', async (t) => {

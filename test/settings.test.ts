@@ -11,7 +11,7 @@ t.test('without settings every default applies', async (t) => {
     openapiPath: '/openapi.json',
     docsPath: '/docs',
     bodyLimit: 1024 * 1024,
-    pageSize: null,
+    pageSize: 20,
     maxPageSize: 100,
   });
   t.same(settings, defaultSettings);

@@ -9,7 +9,7 @@ import { seedIfEmpty } from '../../src/library/seed.ts';
 import { createSuperuser } from '../../src/rest/index.ts';
 import { PASSWORD } from '../auth-helpers.ts';
 import { isbn, libraryApp } from '../helpers.ts';
-import { CHROMIUM, listen, openChromium } from './chromium.ts';
+import { CHROMIUM, listen, openChromium, submit } from './chromium.ts';
 
 if (!existsSync(CHROMIUM)) {
   t.plan(0, `skipped: ${CHROMIUM} is missing; install it with "apt-get install -y chromium" to run the browser tests`);
@@ -58,7 +58,7 @@ if (!existsSync(CHROMIUM)) {
     await page.goto(`${base}/api/books/`);
     await page.fill('#post-title', 'Form book');
     await page.fill('#post-isbn', '123');
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
+    await submit(page, '#post-html button[data-method="POST"]');
     t.match(await status(), /HTTP 400 Bad Request/);
     t.ok(await page.locator('#post-html').isVisible(), 'the HTML form tab is shown');
     const border = (id: string) => page.evaluate(`getComputedStyle(document.querySelector('${id}')).borderTopColor`);
@@ -77,7 +77,7 @@ if (!existsSync(CHROMIUM)) {
     await page.fill('#post-title', 'A first novel');
     await page.fill('#post-author', 'Brand New Writer');
     await page.fill('#post-isbn', isbn(4242));
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
+    await submit(page, '#post-html button[data-method="POST"]');
     t.match(await status(), /HTTP 201 Created/);
     t.match(await page.locator('pre.prettyprint').innerText(), /"author": "Brand New Writer"/);
     const created = (await app.inject({ method: 'GET', url: '/api/authors/?search=Brand%20New' })).json() as unknown;

@@ -12,7 +12,7 @@ import { seedIfEmpty } from '../../src/library/seed.ts';
 import { createSuperuser } from '../../src/rest/index.ts';
 import { PASSWORD } from '../auth-helpers.ts';
 import { isbn, libraryApp } from '../helpers.ts';
-import { CHROMIUM, listen, openChromium } from './chromium.ts';
+import { CHROMIUM, listen, openChromium, submit } from './chromium.ts';
 
 const screenshots = fileURLToPath(new URL('../screenshots/', import.meta.url));
 
@@ -53,14 +53,14 @@ if (!existsSync(CHROMIUM)) {
     await page.fill('#post-title', 'Browser book');
     await page.fill('#post-author', 'David Thomas');
     await page.fill('#post-isbn', '123');
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
+    await submit(page, '#post-html button[data-method="POST"]');
     t.match(await status(), /HTTP 400 Bad Request/);
     t.match(await page.locator('#post-isbn-errors').innerText(), /Enter a valid ISBN-13: exactly 13 digits./);
     t.equal(await page.inputValue('#post-title'), 'Browser book');
     t.equal(await page.inputValue('#post-author'), 'David Thomas');
     await page.screenshot({ path: join(screenshots, 'book-form-error.png'), fullPage: true });
     await page.fill('#post-isbn', isbn(777));
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
+    await submit(page, '#post-html button[data-method="POST"]');
     t.match(await status(), /HTTP 201 Created/);
     t.match(await page.locator('pre.prettyprint').innerText(), /"title": "Browser book"/);
   });

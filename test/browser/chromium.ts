@@ -34,3 +34,13 @@ export async function openChromium(t: Test, profilePrefix: string) {
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
 }
+
+/**
+ * Clicks a button of the browsable page that sends a form and waits for the page the answer
+ * writes: `waitForLoadState('load')` alone resolves at once on the page already loaded.
+ */
+export async function submit(page: import('playwright-core').Page, selector: string): Promise<void> {
+  await page.evaluate("document.body.setAttribute('data-replaced', 'no')");
+  await page.click(selector);
+  await page.waitForFunction("document.readyState === 'complete' && document.body !== null && !document.body.hasAttribute('data-replaced')");
+}

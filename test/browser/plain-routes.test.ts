@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import { helloApp } from '../fixtures/hello-app.ts';
-import { CHROMIUM, listen, openChromium } from './chromium.ts';
+import { CHROMIUM, listen, openChromium, submit } from './chromium.ts';
 
 if (!existsSync(CHROMIUM)) {
   t.plan(0, `skipped: ${CHROMIUM} is missing; install it with "apt-get install -y chromium" to run the browser tests`);
@@ -35,12 +35,12 @@ if (!existsSync(CHROMIUM)) {
     await page.goto(`${base}/hello`);
     await page.fill('#post-name', 'Grace');
     await page.fill('#post-times', '9');
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
+    await submit(page, '#post-html button[data-method="POST"]');
     t.match(await status(), /HTTP 400 Bad Request/);
     t.match(await page.locator('#post-times-errors').innerText(), /less than or equal to 3/);
     t.equal(await page.inputValue('#post-name'), 'Grace', 'the value typed is kept');
     await page.fill('#post-times', '2');
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-html button[data-method="POST"]')]);
+    await submit(page, '#post-html button[data-method="POST"]');
     t.match(await status(), /HTTP 201 Created/);
     t.match(await page.locator('pre.prettyprint').innerText(), /Hello, Grace!Hello, Grace!/);
   });
@@ -49,7 +49,7 @@ if (!existsSync(CHROMIUM)) {
     await page.goto(`${base}/hello`);
     await page.click('a[data-tab="post-raw"]');
     await page.locator('#post-raw textarea').fill('{"name": "Linus"}');
-    await Promise.all([page.waitForLoadState('load'), page.click('#post-raw button[data-method="POST"]')]);
+    await submit(page, '#post-raw button[data-method="POST"]');
     t.match(await status(), /HTTP 201 Created/);
     t.match(await page.locator('pre.prettyprint').innerText(), /Hello, Linus!/);
   });

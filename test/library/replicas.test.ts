@@ -55,7 +55,7 @@ class Replica {
     const { DATABASE_URL: _, DATA_DIR: __, ...inherited } = process.env;
     this.child = spawn(process.execPath, ['src/library/main.ts'], {
       cwd: root,
-      env: { ...inherited, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+      env: { ...inherited, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const read = (chunk: Buffer) => {
