@@ -63,7 +63,7 @@ t.test('compose.yaml', async (t) => {
   });
 
   t.test('the app waits for a healthy database and Redis and reaches them by their service names', async (t) => {
-    t.same(app.depends_on, { db: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    t.same(app.depends_on, { db: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' }, secret: { condition: 'service_completed_successfully' } });
     t.match(redis.image, /^redis:\d/);
     t.match(redis.healthcheck.test.join(' '), /redis-cli ping/);
     t.equal(new URL(app.environment.REDIS_URL).hostname, 'redis', 'throttle counts are shared through the redis service');
@@ -85,12 +85,18 @@ t.test('compose.yaml', async (t) => {
   t.test('the app can be scaled: no published port, no container name, nothing kept on its own disk', async (t) => {
     t.equal(app.ports, undefined, 'a host port could be bound by one replica only');
     t.equal(app.container_name, undefined, 'a container name could be taken by one replica only');
-    t.equal(app.volumes, undefined, 'replicas keep no state of their own');
+    t.same(app.volumes, ['secret:/run/fastrest:ro'], 'replicas keep no state of their own: they only read the shared key');
     t.match(app.environment.DATABASE_URL, /^postgres:/, 'PostgreSQL, not the embedded database (one process per data folder)');
   });
 
-  t.test('every replica gets the same SECRET_KEY, and Compose refuses to start without one', async (t) => {
-    t.match(app.environment.SECRET_KEY, /^\$\{SECRET_KEY:\?[^}]+\}$/);
+  t.test('every replica gets the same secret key with no setup: made once by the secret service, or SECRET_KEY from the environment', async (t) => {
+    const secret = compose.services.secret;
+    t.equal(app.environment.SECRET_KEY, '${SECRET_KEY:-}');
+    t.equal(app.environment.SECRET_KEY_FILE, '/run/fastrest/secret_key');
+    t.same(app.depends_on.secret, { condition: 'service_completed_successfully' });
+    t.same(secret.volumes, ['secret:/run/fastrest']);
+    t.match(secret.command.join(' '), /existsSync\(file\)[\s\S]*randomBytes\(48\)[\s\S]*chownSync\(file, 1000, 1000\)/, 'made once, owned by the app user (uid 1000)');
+    t.ok('secret' in compose.volumes);
   });
 
   t.test('the replicas trust the proxy, the only service publishing a port', async (t) => {

@@ -3,6 +3,7 @@
  * staff delete them), which schemes authenticate (session, basic, token), and throttling (a
  * log-in rate always; anonymous and per-user rates when configured; Redis when REDIS_URL is set).
  */
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
@@ -21,7 +22,7 @@ import {
 
 /** What the Library reads from its environment about security. */
 export interface LibraryAuthConfig {
-  /** SECRET_KEY: signs cookies; without it a random key per process is used (sessions end on restart). */
+  /** SECRET_KEY (or the file SECRET_KEY_FILE names): signs cookies; without it a random key per process is used (sessions end on restart). */
   secretKey: string | null;
   /** REDIS_URL: keeps throttle history in Redis so limits hold across instances. */
   redisUrl: string | null;
@@ -34,7 +35,7 @@ export interface LibraryAuthConfig {
 /** Reads the security configuration from `env`. */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): LibraryAuthConfig {
   return {
-    secretKey: env['SECRET_KEY'] || null,
+    secretKey: env['SECRET_KEY'] || (env['SECRET_KEY_FILE'] ? readFileSync(env['SECRET_KEY_FILE'], 'utf8').trim() || null : null),
     redisUrl: env['REDIS_URL'] || null,
     redisPrefix: env['REDIS_PREFIX'] || 'library:',
     rates: { anon: env['THROTTLE_ANON'] || null, user: env['THROTTLE_USER'] || null, login: env['THROTTLE_LOGIN'] || '10/min' },
