@@ -88,7 +88,12 @@ export abstract class GenericAPIView<S extends ModelSerializer = ModelSerializer
 
   /** The conditional-request policy of this request. */
   getConditionalRequests(request: FastifyRequest): ConditionalRequests | null {
-    return this.conditionalRequests === undefined ? request.server.restSettings.conditionalRequests : this.conditionalRequests;
+    return this.conditionalRequestsFor(settingsOf(request));
+  }
+
+  /** The conditional-request policy under an app's settings (routers read it at build for OpenAPI): the view's, else the app's. */
+  conditionalRequestsFor(settings: Readonly<RestSettings>): ConditionalRequests | null {
+    return this.conditionalRequests === undefined ? settings.conditionalRequests : this.conditionalRequests;
   }
 
   /** The filter backends of this request. */

@@ -154,8 +154,8 @@ export class SimpleRouter {
     const params = route.detail ? this.paramsSchema(viewset) : undefined;
     const detailName = this.routes.find((r) => r.detail)?.name.replace('{basename}', basename);
     const initial = initialHook(viewset);
-    // What OpenAPI documents: the view's policy or the app's (requests ask `getConditionalRequests`).
-    const conditional = viewset.conditionalRequests === undefined ? app.restSettings.conditionalRequests : viewset.conditionalRequests;
+    // What OpenAPI documents; requests ask `getConditionalRequests`, which a view may override.
+    const conditional = viewset.conditionalRequestsFor(app.restSettings);
     for (const [method, action] of mapped) {
       const spec: ActionSpec = viewset.getActionSpec(action, method)!;
       const handler = viewset.handlerFor(action);
